@@ -10,7 +10,7 @@
 #include "flow_key.h"
 
 /*
- * Writes "1:<base64 sha1>" (29 chars + NUL) into out (>= 32 bytes) for the
+ * Writes "1:<base64 sha1>" (30 chars + NUL) into out (>= 32 bytes) for the
  * flow 'k' (either orientation gives the same result) with the given seed.
  * ICMP/ICMPv6 type/code are mapped per the spec (sport = type, dport = code
  * as stored by decode).  Returns 0, or -1 if out is too small.
