@@ -98,6 +98,7 @@ struct flow {
 	uint8_t hist_len;
 	uint8_t end_reason;
 	char history[HISTORY_MAX + 1];
+	char cid[32];			/* Community ID, computed at the first event */
 	uint8_t mac[2][6];		/* client, server */
 	_Alignas(max_align_t) unsigned char app_state[APP_STATE_MAX];
 };
@@ -241,9 +242,9 @@ void flow_ev_init(struct flow_ctx *fc, struct ev_hdr *h, enum ev_type type,
 		memcpy(h->src_mac, f->mac[0], 6);
 		memcpy(h->dst_mac, f->mac[1], 6);
 	}
-	if (community_id_v1(&f->key, 0, h->community_id,
-	    sizeof(h->community_id)) != 0)
-		h->community_id[0] = '\0';
+	if (!f->cid[0] && community_id_v1(&f->key, 0, f->cid, sizeof(f->cid)) != 0)
+		f->cid[0] = '\0';
+	memcpy(h->community_id, f->cid, sizeof(h->community_id));
 	h->app_proto = f->d ? f->d->name : NULL;
 	if ((unsigned)type < EV__COUNT)
 		f->ft->st.events[type]++;
