@@ -110,6 +110,8 @@ struct frag_dgram {
 	bool have_first, have_last;
 	bool dead;			/* abandoned; refuses fragments until timeout */
 	enum anomaly_code dead_why;
+	uint32_t frames;		/* fragment frames counted into it */
+	uint64_t wirelen;		/* their wire lengths, summed */
 	uint32_t blk[IPFRAG_NBLK];	/* block index + 1 per 1 KiB of data; 0 = none */
 	uint8_t hdr[IPFRAG_HDR_MAX];
 };
@@ -129,6 +131,8 @@ struct ipfrag_ctx {
 	uint32_t blk_nfree;
 	uint8_t *out;			/* IPFRAG_OUT_MAX bytes */
 	struct ipfrag_stats st;
+	uint32_t last_frames;		/* of the datagram last completed */
+	uint64_t last_wirelen;
 };
 
 /* ---------------------------------------------------------------- setup */
@@ -620,6 +624,8 @@ enum ipfrag_result ipfrag_add(struct ipfrag_ctx *c, const struct pkt *p,
 	}
 	if (end > d->maxend)
 		d->maxend = end;
+	d->frames++;
+	d->wirelen += p->wirelen;
 	if (!p->frag_more) {
 		d->have_last = true;
 		d->total = end;
@@ -635,7 +641,16 @@ enum ipfrag_result ipfrag_add(struct ipfrag_ctx *c, const struct pkt *p,
 		return IPFRAG_DROPPED;
 	}
 	*out = c->out;
+	c->last_frames = d->frames;
+	c->last_wirelen = d->wirelen;
 	c->st.reassembled++;
 	frag_dg_release(c, i);
 	return IPFRAG_DONE;
+}
+
+void ipfrag_last_frames(const struct ipfrag_ctx *c, uint32_t *frames,
+    uint64_t *wirelen)
+{
+	*frames = c->last_frames;
+	*wirelen = c->last_wirelen;
 }

@@ -47,6 +47,13 @@ enum ipfrag_result {
 enum ipfrag_result ipfrag_add(struct ipfrag_ctx *c, const struct pkt *p,
     const uint8_t **out, size_t *outlen, enum anomaly_code *anom);
 
+/*
+ * After IPFRAG_DONE: how many fragment frames made the datagram and their
+ * wire lengths summed (so flow records count every frame on the wire).
+ */
+void ipfrag_last_frames(const struct ipfrag_ctx *c, uint32_t *frames,
+    uint64_t *wirelen);
+
 /* Drops datagrams whose first fragment is older than the timeout. */
 void ipfrag_expire(struct ipfrag_ctx *c, uint64_t now_us);
 

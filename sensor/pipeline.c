@@ -283,9 +283,10 @@ static void dispatch_frame(struct pipeline *pl, struct worker *direct,
 			dres = DECODE_ERROR;
 			anom = fa;
 		} else {
-			uint32_t frames = p.frames;
-			uint64_t fw = p.frames_wirelen;
+			uint32_t frames;
+			uint64_t fw;
 
+			ipfrag_last_frames(frag, &frames, &fw);
 			dres = decode_ip(dg, (uint32_t)dglen, &p, &anom);
 			p.frames = frames;
 			p.frames_wirelen = fw;
