@@ -437,7 +437,7 @@ enum decode_result decode_packet(int linktype, const uint8_t *data,
 		uint8_t alen;
 
 		etype = rd_be16(&r);
-		rd_skip(&r, 8);
+		rd_skip(&r, 9);
 		alen = rd_u8(&r);
 		if (alen == 6) {
 			rd_copy(&r, p->mac_src, 6);
