@@ -94,8 +94,9 @@
  *                    asserted either way.
  *
  * A key other than vlan that is absent is not asserted: snap leaves out
- * missed_bytes and payload_* of its TCP flow (the payload was not
- * captured, so what a sensor counts there is its own policy).
+ * missed_bytes, payload_* and history of its TCP flow (the payload was not
+ * captured, so what a sensor counts there, and whether it records content
+ * gap letters for it, is its own policy).
  *
  * ---------------------------------------------------------------------------
  * Bench mode
@@ -1582,6 +1583,7 @@ static void case_snap(struct golden *c)
 	gflow_init(&fb, &lk, IPP_UDP, "10.0.0.1", 40021, "10.0.0.2", 5002, 25);
 	sf_all(&c->g, &fa);
 	fa.ft.no_payload = true;
+	fa.ft.history = NULL;
 	fill_pattern(data, sizeof(data), 6);
 	g_udp(&c->g, &fb, TO_SERVER, data, sizeof(data));
 	g_udp(&c->g, &fb, TO_CLIENT, data, sizeof(data));
