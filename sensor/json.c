@@ -166,22 +166,37 @@ void jw_strn(struct jw *w, const char *k, const char *s, size_t n)
 	put_escaped(w, s, n);
 }
 
+/* Decimal digits of v, right-aligned in b[0..24); returns the first index. */
+static size_t u64_digits(uint64_t v, char b[24])
+{
+	size_t i = 24;
+
+	do {
+		b[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return i;
+}
+
 void jw_u64(struct jw *w, const char *k, uint64_t v)
 {
 	char b[24];
-	int n = snprintf(b, sizeof(b), "%llu", (unsigned long long)v);
+	size_t i = u64_digits(v, b);
 
 	key(w, k);
-	put(w, b, (size_t)n);
+	put(w, b + i, 24 - i);
 }
 
 void jw_i64(struct jw *w, const char *k, int64_t v)
 {
 	char b[24];
-	int n = snprintf(b, sizeof(b), "%lld", (long long)v);
+	uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	size_t i = u64_digits(m, b);
 
+	if (v < 0)
+		b[--i] = '-';
 	key(w, k);
-	put(w, b, (size_t)n);
+	put(w, b + i, 24 - i);
 }
 
 void jw_bool(struct jw *w, const char *k, bool v)
@@ -212,13 +227,34 @@ void jw_dbl(struct jw *w, const char *k, double v, int decimals)
 
 void json_format_time(uint64_t ts_us, char *out, size_t outlen)
 {
-	time_t secs = (time_t)(ts_us / 1000000);
-	struct tm tm;
+	/* The date part changes once a second: keep the last one per thread. */
+	static _Thread_local uint64_t last_secs = UINT64_MAX;
+	static _Thread_local char last[64];
+	uint64_t secs = ts_us / 1000000;
+	unsigned us = (unsigned)(ts_us % 1000000);
 
-	gmtime_r(&secs, &tm);
-	snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (unsigned)(ts_us % 1000000));
+	if (outlen < 28) {
+		if (outlen)
+			out[0] = '\0';
+		return;
+	}
+	if (secs != last_secs) {
+		time_t t = (time_t)secs;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		snprintf(last, sizeof(last), "%04d-%02d-%02dT%02d:%02d:%02d.",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec);
+		last_secs = secs;
+	}
+	memcpy(out, last, 20);
+	for (int i = 25; i >= 20; i--) {
+		out[i] = (char)('0' + us % 10);
+		us /= 10;
+	}
+	out[26] = 'Z';
+	out[27] = '\0';
 }
 
 void jw_time(struct jw *w, const char *k, uint64_t ts_us)
