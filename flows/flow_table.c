@@ -112,6 +112,7 @@ struct flow_table {
 	uint32_t nslots;
 	struct flow *slots;
 	struct flow *free_list;		/* linked through hnext */
+	uint32_t never_used;		/* slots[never_used..] were never handed out */
 	struct flow **buckets;
 	uint32_t bucket_mask;
 	struct flow *lru_head[LRU__COUNT], *lru_tail[LRU__COUNT];
@@ -773,6 +774,12 @@ static struct flow *flow_alloc(struct flow_table *ft)
 {
 	struct flow *f = ft->free_list;
 
+	/* Untouched slots last, so pages are only touched when flows need them. */
+	if (!f && ft->never_used < ft->nslots) {
+		f = &ft->slots[ft->never_used++];
+		f->hnext = NULL;
+		ft->free_list = f;
+	}
 	if (!f) {
 		/* Evict the least recently active flow of the fullest class. */
 		struct flow *victim = NULL;
@@ -1041,11 +1048,7 @@ struct flow_table *flow_table_new(const struct config *cfg, uint32_t max_flows,
 		snprintf(err, errlen, "cannot allocate %u flow slots", ft->nslots);
 		goto err;
 	}
-	/* LIFO free list, lowest slots first, so few pages are touched. */
-	for (uint32_t i = ft->nslots; i-- > 0;) {
-		ft->slots[i].hnext = ft->free_list;
-		ft->free_list = &ft->slots[i];
-	}
+	/* Slots are handed out in order, then reused LIFO (flow_alloc). */
 	ft->timeout_us[LRU_TCP_SYN] = (uint64_t)cfg->timeout_tcp_syn * 1000000;
 	ft->timeout_us[LRU_TCP_EST] = (uint64_t)cfg->timeout_tcp * 1000000;
 	ft->timeout_us[LRU_TCP_CLOSED] = (uint64_t)cfg->timeout_tcp_closed * 1000000;
