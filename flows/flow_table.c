@@ -591,7 +591,7 @@ static void app_feed(struct flow_table *ft, struct flow *f, enum dir d,
 
 	if (f->flags & (FF_APP_FAILED | FF_APP_STOPPED))
 		return;
-	if (!dissectors[0]) {
+	if (!dissectors[0] || !ft->cfg->dissect_enabled) {
 		app_stop(f, FF_APP_FAILED);
 		return;
 	}

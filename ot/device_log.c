@@ -35,17 +35,18 @@
  *            succeed; "umas error (0xfd)".  A request the dissector did not
  *            keep ends its detail with "(request not seen)".
  *   summary  reads (Modbus FC 1, 2, 3, 4, 24; DNP3 READ) are NOT logged one
- *            line each: they are counted into one record per (device, port,
- *            client, unit, function) per minute of capture time, with
+ *            line each: they are counted into one record per connection
+ *            (flow), unit and function per minute of capture time, with
  *            "count", "failed", "first", "last"; "detail" lists the distinct
  *            ranges polled ("holding 0..9; holding 100..109"), "result" is
  *            "ok" or "N of M failed, last: <result>".  A window is written
  *            when an event of a later minute is seen by the same thread, when
- *            its slot is needed (table of DEVLOG_SUM_SLOTS per thread, the
- *            oldest window is written early), or by device_log_flush() at
- *            the end.  A late event (its request time in an earlier minute)
- *            joins the open window of its key.  With several workers one key
- *            seen on two flows can give two records for one minute.
+ *            its slot is needed (a hash table of DEVLOG_SUM_SLOTS per
+ *            thread; when the DEVLOG_SUM_PROBE slots a key may use are all
+ *            taken, the oldest of them is written early), or by
+ *            device_log_flush() at the end.  Keyed by flow and minute, the
+ *            records are the same whatever the number of workers, unless
+ *            more than DEVLOG_SUM_PROBE windows collide in one thread.
  *   state    DNP3: per (device ip, outstation address), kept in a table of
  *            DEVLOG_IIN_SLOTS per thread (least recently seen is replaced),
  *            the last IIN of every response (solicited or not).  When
@@ -72,7 +73,8 @@
 #include "../flows/flow_table.h"
 #include "device_log.h"
 
-#define DEVLOG_SUM_SLOTS 64
+#define DEVLOG_SUM_SLOTS 1024	/* power of two: hashed, linear probing */
+#define DEVLOG_SUM_PROBE 16
 #define DEVLOG_IIN_SLOTS 64
 #define DEVLOG_MINUTE_US 60000000ULL
 #define DEVLOG_MAX_LIST 32		/* values listed in one detail */
@@ -250,9 +252,17 @@ static void emit(struct ev_device *d)
  * Read summaries
  * --------------------------------------------------------------------- */
 
+/*
+ * A window is one flow's reads of one (unit, function) in one minute, so
+ * its content does not depend on which worker thread owns the flow or on
+ * what else that thread saw: the same capture gives the same records with
+ * any number of workers.
+ */
 static bool sum_same(const struct ev_device *a, const struct ev_device *b)
 {
-	return a->proto == b->proto && a->family == b->family &&
+	return a->h.flow_id == b->h.flow_id &&
+	    a->h.ts_us / DEVLOG_MINUTE_US == b->h.ts_us / DEVLOG_MINUTE_US &&
+	    a->proto == b->proto && a->family == b->family &&
 	    a->port == b->port && a->unit == b->unit && a->func == b->func &&
 	    memcmp(a->ip, b->ip, 16) == 0 && memcmp(a->by, b->by, 16) == 0;
 }
@@ -284,30 +294,27 @@ static bool result_ok(const char *r)
 static void sum_add(const struct ev_device *d, uint64_t src_event_id)
 {
 	uint64_t minute = d->h.ts_us / DEVLOG_MINUTE_US;
-	struct devlog_sum *s = NULL, *oldest = NULL;
+	struct devlog_sum *s = NULL, *oldest = NULL, *free_slot = NULL;
 	bool ok = result_ok(d->result);
+	uint64_t kv[3] = { d->h.flow_id, minute, (uint64_t)d->unit << 8 | d->func };
+	unsigned h = (unsigned)flow_hash64(kv, sizeof(kv), 0x73756d);
 
-	for (unsigned i = 0; i < DEVLOG_SUM_SLOTS; i++) {
-		struct devlog_sum *c = &tl.sum[i];
+	for (unsigned j = 0; j < DEVLOG_SUM_PROBE; j++) {
+		struct devlog_sum *c = &tl.sum[(h + j) & (DEVLOG_SUM_SLOTS - 1)];
 
 		if (c->used && sum_same(&c->ev, d)) {
 			s = c;
 			break;
 		}
+		if (!c->used && !free_slot)
+			free_slot = c;
+		if (c->used && (!oldest || c->ev.first_us < oldest->ev.first_us))
+			oldest = c;
 	}
 	if (s == NULL) {
-		for (unsigned i = 0; i < DEVLOG_SUM_SLOTS; i++) {
-			struct devlog_sum *c = &tl.sum[i];
-
-			if (!c->used) {
-				s = c;
-				break;
-			}
-			if (!oldest || c->ev.first_us < oldest->ev.first_us)
-				oldest = c;
-		}
+		s = free_slot;
 		if (s == NULL) {
-			sum_emit(oldest);	/* table full: write it early */
+			sum_emit(oldest);	/* neighbourhood full: write it early */
 			s = oldest;
 		}
 		s->used = true;

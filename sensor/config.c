@@ -89,14 +89,17 @@ static const struct cfg_key cfg_keys[] = {
 	ROW_U32("flows.timeouts.icmp", timeout_icmp, 1, 86400, "30", "idle ICMP flow, s"),
 	ROW_U32("flows.timeouts.other", timeout_other, 1, 86400, "60", "idle flow of any other IP protocol, s"),
 	ROW_U32("reassembly.memcap_mb", reasm_memcap_mb, 1, 65536, "256", "TCP reassembly budget, whole sensor, MiB"),
-	ROW_U32("reassembly.depth_kb", reasm_depth_kb, 0, 1048576, "1024", "bytes reassembled per direction, KiB; 0 = no limit"),
+	ROW_U32("reassembly.depth_kb", reasm_depth_kb, 0, 1048576, "0", "bytes reassembled per direction, KiB; 0 = no limit"),
 	ROW_U32("reassembly.max_ooo_kb", reasm_max_ooo_kb, 0, 1048576, "256", "out-of-order bytes held per direction, KiB"),
 	ROW_U32("reassembly.app_buffer_kb", app_buffer_kb, 1, 16384, "64", "bytes a dissector may leave unconsumed, KiB"),
 	ROW_U32("fragments.memcap_mb", frag_memcap_mb, 1, 4096, "32", "IP fragment reassembly budget, MiB"),
 	ROW_U32("fragments.timeout", frag_timeout, 1, 600, "30", "incomplete fragment train dropped after, s"),
 	ROW_BOOL("ndpi.enabled", ndpi_enabled, "true", "label flows with nDPI"),
+	ROW_BOOL("dissectors.enabled", dissect_enabled, "true", "parse application protocols (false: flow records only)"),
 	ROW_U32("ndpi.max_packets", ndpi_max_packets, 1, 1000, "32", "packets per flow before nDPI gives up"),
 	ROW_U32("stats.interval", stats_interval, 0, 86400, "60", "stats event period when live, s; 0 = only at end"),
+	ROW_STR("geoip.city", geoip_city, "", "GeoIP2/GeoLite2 City or Country .mmdb; empty = no country/city"),
+	ROW_STR("geoip.asn", geoip_asn, "", "GeoLite2 ASN (or GeoIP2 ISP) .mmdb; empty = no ASN"),
 };
 /* clang-format on */
 

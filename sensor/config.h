@@ -57,8 +57,15 @@ struct config {
 	bool ndpi_enabled;		/* ndpi.enabled */
 	uint32_t ndpi_max_packets;	/* ndpi.max_packets: give up after this many */
 
+	/* dissectors: */
+	bool dissect_enabled;		/* dissectors.enabled (false: flow records only) */
+
 	/* stats: */
 	uint32_t stats_interval;	/* stats.interval (s, live; 0 = only at end) */
+
+	/* geoip: (empty = no enrichment from that database) */
+	char geoip_city[CONFIG_PATH_MAX];	/* geoip.city: City or Country .mmdb */
+	char geoip_asn[CONFIG_PATH_MAX];	/* geoip.asn: ASN (or ISP) .mmdb */
 
 	/* run-time switches (command line only) */
 	bool progress;			/* --progress / --no-progress override tty test */

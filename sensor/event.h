@@ -129,6 +129,18 @@ struct ev_anomaly {
 	char detail[160];
 };
 
+/*
+ * Enrichment the output layer adds to any event with addresses (GeoIP/ASN).
+ * Filled by sensor/enrich.c before serialization, never by dissectors.
+ */
+struct ev_geo_side {
+	bool valid;
+	char country[4];	/* ISO 3166-1 alpha-2 */
+	char city[64];
+	uint32_t asn;
+	char as_org[96];
+};
+
 /* Counters in a stats event.  Summed over workers by the caller. */
 struct ev_stats {
 	struct ev_hdr h;
@@ -150,6 +162,10 @@ struct ev_stats {
 /* Per-protocol event structs, each in its own leaf header. */
 #include "ev_modbus.h"
 #include "ev_dnp3.h"
+#include "ev_http.h"
+#include "ev_dns.h"
+#include "ev_smtp.h"
+#include "ev_device.h"
 
 /*
  * The one door out.  Serializes and hands the event to every configured

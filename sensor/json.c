@@ -70,6 +70,18 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return need;
 }
 
+/* 1 for bytes that can be copied into a JSON string as they are. */
+static const uint8_t json_plain[256] = {
+#define R16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
+	R16(0), R16(0),				/* 0x00-0x1f: control */
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 0x22 '"' */
+	R16(1), R16(1),
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,	/* 0x5c '\\' */
+	R16(1), R16(1),
+	R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0),
+#undef R16
+};
+
 static void put_escaped(struct jw *w, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -82,8 +94,7 @@ static void put_escaped(struct jw *w, const char *str, size_t n)
 		size_t run = i;
 
 		/* Copy plain ASCII runs in one go. */
-		while (run < n && s[run] >= 0x20 && s[run] < 0x80 &&
-		    s[run] != '"' && s[run] != '\\')
+		while (run < n && json_plain[s[run]])
 			run++;
 		if (run > i) {
 			put(w, (const char *)s + i, run - i);
@@ -123,8 +134,12 @@ static void key(struct jw *w, const char *k)
 		putc_(w, ',');
 	w->comma = true;
 	if (k) {
-		put_escaped(w, k, strlen(k));
-		putc_(w, ':');
+		/* Keys are our own constants: no escaping needed. */
+		size_t n = strlen(k);
+
+		putc_(w, '"');
+		put(w, k, n);
+		put(w, "\":", 2);
 	}
 }
 

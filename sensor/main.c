@@ -45,7 +45,10 @@ static void usage(FILE *f)
 	    "  -w, --workers N        worker threads (default: number of cores)\n"
 	    "  --max-flows N          flow table size for the whole sensor\n"
 	    "  --no-ndpi              do not classify flows with nDPI\n"
+	    "  --no-dissect           flow records only: no protocol dissectors\n"
 	    "  --stats-interval S     stats event every S seconds (live)\n"
+	    "  --geoip-city PATH      GeoIP2/GeoLite2 City or Country .mmdb\n"
+	    "  --geoip-asn PATH       GeoLite2 ASN .mmdb\n"
 	    "  --progress, --no-progress  progress line on stderr (default: if a tty)\n"
 	    "  -V, --version          print the version\n"
 	    "  -h, --help             this text\n");
@@ -68,8 +71,8 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max,
 	return 0;
 }
 
-enum { OPT_SENSOR = 256, OPT_MAX_FLOWS, OPT_NO_NDPI, OPT_STATS, OPT_PROGRESS,
-	OPT_NO_PROGRESS };
+enum { OPT_SENSOR = 256, OPT_MAX_FLOWS, OPT_NO_NDPI, OPT_NO_DISSECT, OPT_STATS, OPT_PROGRESS,
+	OPT_NO_PROGRESS, OPT_GEOIP_CITY, OPT_GEOIP_ASN };
 
 int main(int argc, char **argv)
 {
@@ -84,9 +87,12 @@ int main(int argc, char **argv)
 		{ "sensor", required_argument, NULL, OPT_SENSOR },
 		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 		{ "no-ndpi", no_argument, NULL, OPT_NO_NDPI },
+		{ "no-dissect", no_argument, NULL, OPT_NO_DISSECT },
 		{ "stats-interval", required_argument, NULL, OPT_STATS },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
 		{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+		{ "geoip-city", required_argument, NULL, OPT_GEOIP_CITY },
+		{ "geoip-asn", required_argument, NULL, OPT_GEOIP_ASN },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -149,6 +155,9 @@ int main(int argc, char **argv)
 		case OPT_NO_NDPI:
 			cfg.ndpi_enabled = false;
 			break;
+		case OPT_NO_DISSECT:
+			cfg.dissect_enabled = false;
+			break;
 		case OPT_STATS:
 			if (parse_u32("--stats-interval", optarg, 0, 86400,
 			    &cfg.stats_interval))
@@ -159,6 +168,14 @@ int main(int argc, char **argv)
 			break;
 		case OPT_NO_PROGRESS:
 			cfg.progress_set = -1;
+			break;
+		case OPT_GEOIP_CITY:
+			snprintf(cfg.geoip_city, sizeof(cfg.geoip_city), "%s",
+			    optarg);
+			break;
+		case OPT_GEOIP_ASN:
+			snprintf(cfg.geoip_asn, sizeof(cfg.geoip_asn), "%s",
+			    optarg);
 			break;
 		case 'V':
 			printf("spanlog %s\n", SPANLOG_VERSION);

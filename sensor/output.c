@@ -11,7 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../ot/device_log.h"
 #include "config.h"
+#include "geoip.h"
 #include "output.h"
 
 #define OUT_MAX_SINKS 8
@@ -30,6 +32,7 @@ static char sensor_name[64];
 static void (*hook_fn)(const struct ev_hdr *, void *);
 static void *hook_arg;
 static atomic_ullong lines_written, lines_failed;
+static atomic_ullong type_counts[EV__COUNT];
 
 struct out_tls {
 	char *line;
@@ -123,6 +126,10 @@ void out_set_hook(void (*fn)(const struct ev_hdr *ev, void *arg), void *arg)
 int out_init(const struct config *cfg, char *err, size_t errlen)
 {
 	snprintf(sensor_name, sizeof(sensor_name), "%s", cfg->sensor);
+	/* GeoIP first: a bad database stops the start before any output. */
+	if ((cfg->geoip_city[0] || cfg->geoip_asn[0]) &&
+	    geoip_open(cfg->geoip_city, cfg->geoip_asn, err, errlen) != 0)
+		return -1;
 	if (cfg->out_file[0])
 		return file_sink_open(cfg->out_file, err, errlen);
 	return 0;
@@ -174,10 +181,13 @@ void out_thread_release(void)
 	tls.line = tls.batch = NULL;
 }
 
-void out_emit(const struct ev_hdr *ev)
+static void out_emit_one(const struct ev_hdr *ev)
 {
 	size_t n;
 
+	if ((unsigned)ev->type < EV__COUNT)
+		atomic_fetch_add_explicit(&type_counts[ev->type], 1,
+		    memory_order_relaxed);
 	if (hook_fn)
 		hook_fn(ev, hook_arg);
 	if (nsinks == 0)
@@ -212,6 +222,14 @@ void out_emit(const struct ev_hdr *ev)
 	atomic_fetch_add(&lines_written, 1);
 }
 
+void out_emit(const struct ev_hdr *ev)
+{
+	out_emit_one(ev);
+	/* The device log reads Modbus/DNP3 events after they went out. */
+	if (ev->type == EV_MODBUS || ev->type == EV_DNP3)
+		device_log_observe(ev);
+}
+
 int out_shutdown(void)
 {
 	int rc = 0;
@@ -230,7 +248,14 @@ int out_shutdown(void)
 	}
 	nsinks = 0;
 	out_thread_release();
+	geoip_close();
 	return rc;
+}
+
+void out_get_type_counts(uint64_t counts[EV__COUNT])
+{
+	for (int t = 0; t < EV__COUNT; t++)
+		counts[t] = atomic_load_explicit(&type_counts[t], memory_order_relaxed);
 }
 
 void out_get_counts(uint64_t *written, uint64_t *failed)

@@ -52,8 +52,25 @@ int out_shutdown(void);
 /* Lines written, and events lost to oversize/serialization/write failures. */
 void out_get_counts(uint64_t *written, uint64_t *failed);
 
+/* Events that went through out_emit(), per type (every sink sees them all). */
+void out_get_type_counts(uint64_t counts[EV__COUNT]);
+
 /* JSON serialization of one event (output_json.c). Returns length or 0. */
 size_t json_event(const struct ev_hdr *ev, const char *sensor, char *buf,
     size_t cap);
+
+struct jw;
+/* The "dns" object of a DNS event (output_json_dns.c). */
+void json_put_dns(struct jw *w, const struct ev_dns *e);
+/* The "http" object of an HTTP event (output_json_http.c). */
+void json_put_http(struct jw *w, const struct ev_http *e);
+/* The "smtp" and "email" objects of an SMTP event (output_json_smtp.c). */
+void json_put_smtp(struct jw *w, const struct ev_smtp *e);
+/* The "modbus" object of a Modbus event (output_json_modbus.c). */
+void json_put_modbus(struct jw *w, const struct ev_modbus *e);
+/* The "dnp3" object of a DNP3 event (output_json_dnp3.c). */
+void json_put_dnp3(struct jw *w, const struct ev_dnp3 *e);
+/* The "device" object of a device-log event (output_json_device.c). */
+void json_put_device(struct jw *w, const struct ev_device *e);
 
 #endif

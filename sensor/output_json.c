@@ -3,13 +3,15 @@
  *
  * The envelope follows Suricata EVE names so tools that read EVE read ours:
  * timestamp, event_type, sensor, event_id, flow_id, community_id, src_ip,
- * src_port, dest_ip, dest_port, proto, vlan, ether, app_proto.  Then one
+ * src_port, dest_ip, dest_port, proto, vlan, ether, app_proto, and geo
+ * (when GeoIP databases are open and an address is public).  Then one
  * object named after the event type.  Key order is fixed.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "geoip.h"
 #include "json.h"
 #include "output.h"
 
@@ -47,17 +49,72 @@ static void put_ip(struct jw *w, const char *key, int family, const uint8_t *a)
 {
 	char b[INET6_ADDRSTRLEN];
 
-	inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, b, sizeof(b));
+	if (family == 6) {
+		inet_ntop(AF_INET6, a, b, sizeof(b));
+	} else {
+		/* Dotted quad by hand: glibc's inet_ntop goes through printf. */
+		char *q = b;
+
+		for (int i = 0; i < 4; i++) {
+			unsigned v = a[i];
+
+			if (v >= 100)
+				*q++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*q++ = (char)('0' + v / 10 % 10);
+			*q++ = (char)('0' + v % 10);
+			*q++ = '.';
+		}
+		q[-1] = '\0';
+	}
 	jw_str(w, key, b);
 }
 
 static void put_mac(struct jw *w, const char *key, const uint8_t *m)
 {
+	static const char hex[] = "0123456789abcdef";
 	char b[18];
 
-	snprintf(b, sizeof(b), "%02x:%02x:%02x:%02x:%02x:%02x",
-	    m[0], m[1], m[2], m[3], m[4], m[5]);
+	for (int i = 0; i < 6; i++) {
+		b[i * 3] = hex[m[i] >> 4];
+		b[i * 3 + 1] = hex[m[i] & 15];
+		b[i * 3 + 2] = i < 5 ? ':' : '\0';
+	}
 	jw_str(w, key, b);
+}
+
+static void put_geo_side(struct jw *w, const char *key,
+    const struct ev_geo_side *g)
+{
+	if (!g->valid)
+		return;
+	jw_obj_open(w, key);
+	if (g->country[0])
+		jw_str(w, "country", g->country);
+	if (g->city[0])
+		jw_str(w, "city", g->city);
+	if (g->asn)
+		jw_u64(w, "asn", g->asn);
+	if (g->as_org[0])
+		jw_str(w, "as_org", g->as_org);
+	jw_obj_close(w);
+}
+
+/* "geo": {"src": {...}, "dest": {...}} for public addresses (geoip.c). */
+static void put_geo(struct jw *w, const struct ev_hdr *h)
+{
+	struct ev_geo_side src, dst;
+
+	if (!h->has_key || !geoip_active())
+		return;
+	geoip_lookup(h->key.family, h->key.src, &src);
+	geoip_lookup(h->key.family, h->key.dst, &dst);
+	if (!src.valid && !dst.valid)
+		return;
+	jw_obj_open(w, "geo");
+	put_geo_side(w, "src", &src);
+	put_geo_side(w, "dest", &dst);
+	jw_obj_close(w);
 }
 
 static void put_envelope(struct jw *w, const struct ev_hdr *h,
@@ -100,6 +157,7 @@ static void put_envelope(struct jw *w, const struct ev_hdr *h,
 	}
 	if (h->app_proto)
 		jw_str(w, "app_proto", h->app_proto);
+	put_geo(w, h);
 }
 
 static const char *const reason_names[] = {
@@ -218,6 +276,24 @@ size_t json_event(const struct ev_hdr *ev, const char *sensor, char *buf,
 		break;
 	case EV_STATS:
 		put_stats(&w, (const struct ev_stats *)ev);
+		break;
+	case EV_DNS:
+		json_put_dns(&w, (const struct ev_dns *)ev);
+		break;
+	case EV_HTTP:
+		json_put_http(&w, (const struct ev_http *)ev);
+		break;
+	case EV_SMTP:
+		json_put_smtp(&w, (const struct ev_smtp *)ev);
+		break;
+	case EV_MODBUS:
+		json_put_modbus(&w, (const struct ev_modbus *)ev);
+		break;
+	case EV_DNP3:
+		json_put_dnp3(&w, (const struct ev_dnp3 *)ev);
+		break;
+	case EV_DEVICE:
+		json_put_device(&w, (const struct ev_device *)ev);
 		break;
 	default:
 		break;

@@ -27,6 +27,7 @@
 #include "../flows/decode.h"
 #include "../flows/flow_table.h"
 #include "../flows/ipfrag.h"
+#include "../ot/device_log.h"
 #include "capture.h"
 #include "config.h"
 #include "output.h"
@@ -243,6 +244,7 @@ static void *worker_ring_main(void *arg)
 		case REC_EOF:
 			flow_table_expire(w->ft, r->p.ts_us);
 			flow_table_flush(w->ft, r->p.ts_us);
+			device_log_flush();
 			atomic_store_explicit(&rg->tail, tail + r->len,
 			    memory_order_release);
 			out_thread_release();
@@ -324,8 +326,6 @@ static void stats_add(struct ev_stats *e, const struct flow_table_stats *s)
 		e->reasm_mem_peak = s->reasm_mem_peak;
 	e->reasm_drops += s->reasm_drops;
 	e->reasm_gaps += s->reasm_gaps;
-	for (int t = 0; t < EV__COUNT; t++)
-		e->events[t] += s->events[t];
 	for (int a = 0; a < ANOM__COUNT; a++)
 		e->anomalies[a] += s->anomalies[a];
 }
@@ -352,6 +352,8 @@ static void stats_emit(struct pipeline *pl, struct ev_stats *e, bool final,
 	e->uptime_us = wall_us() - pl->start_wall_us;
 	out_get_counts(&written, &failed);
 	e->out_dropped = failed;
+	/* Every event type, including those ot/ derives, counted at the door. */
+	out_get_type_counts(e->events);
 	e->events[EV_STATS]++;
 	out_emit(&e->h);
 	if (final)
@@ -477,6 +479,7 @@ static int run_offline(struct pipeline *pl, char *err, size_t errlen)
 	} else {
 		flow_table_expire(pl->w[0].ft, pl->last_ts);
 		flow_table_flush(pl->w[0].ft, pl->last_ts);
+		device_log_flush();
 	}
 	memset(&es, 0, sizeof(es));
 	for (int i = 0; i < pl->nworkers; i++) {
@@ -541,6 +544,7 @@ static void *worker_live_main(void *arg)
 		}
 	}
 	flow_table_flush(w->ft, wall_us());
+	device_log_flush();
 	worker_publish(w);
 	out_thread_release();
 	return NULL;

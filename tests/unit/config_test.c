@@ -87,7 +87,8 @@ static void check_defaults(const struct config *c, const char *what)
 	test_eq_u64("timeout_icmp", c->timeout_icmp, 30);
 	test_eq_u64("timeout_other", c->timeout_other, 60);
 	test_eq_u64("reasm_memcap_mb", c->reasm_memcap_mb, 256);
-	test_eq_u64("reasm_depth_kb", c->reasm_depth_kb, 1024);
+	test_eq_u64("reasm_depth_kb", c->reasm_depth_kb, 0);
+	test_cond("dissect_enabled", c->dissect_enabled);
 	test_eq_u64("reasm_max_ooo_kb", c->reasm_max_ooo_kb, 256);
 	test_eq_u64("app_buffer_kb", c->app_buffer_kb, 64);
 	test_eq_u64("frag_memcap_mb", c->frag_memcap_mb, 32);
@@ -95,6 +96,8 @@ static void check_defaults(const struct config *c, const char *what)
 	test_eq_u64("ndpi_enabled", c->ndpi_enabled, 1);
 	test_eq_u64("ndpi_max_packets", c->ndpi_max_packets, 32);
 	test_eq_u64("stats_interval", c->stats_interval, 60);
+	test_cond("geoip_city empty", strcmp(c->geoip_city, "") == 0);
+	test_cond("geoip_asn empty", strcmp(c->geoip_asn, "") == 0);
 }
 
 static void test_defaults(void)
@@ -141,7 +144,7 @@ static void test_every_key(void)
 	    "    other: 14\n"
 	    "reassembly:\n"
 	    "  memcap_mb: 512\n"
-	    "  depth_kb: 0\n"
+	    "  depth_kb: 7\n"
 	    "  max_ooo_kb: 1048576\n"
 	    "  app_buffer_kb: 16384\n"
 	    "fragments: {memcap_mb: 8, timeout: 600}\n"
@@ -172,7 +175,7 @@ static void test_every_key(void)
 	test_eq_u64("icmp", c.timeout_icmp, 13);
 	test_eq_u64("other", c.timeout_other, 14);
 	test_eq_u64("memcap_mb", c.reasm_memcap_mb, 512);
-	test_eq_u64("depth_kb", c.reasm_depth_kb, 0);
+	test_eq_u64("depth_kb", c.reasm_depth_kb, 7);
 	test_eq_u64("max_ooo_kb", c.reasm_max_ooo_kb, 1048576);
 	test_eq_u64("app_buffer_kb", c.app_buffer_kb, 16384);
 	test_eq_u64("frag memcap (flow style)", c.frag_memcap_mb, 8);
@@ -426,6 +429,8 @@ static void test_sample(void)
 	strcpy(c.iface, "x");
 	strcpy(c.bpf, "x");
 	strcpy(c.out_file, "x");
+	strcpy(c.geoip_city, "x");
+	strcpy(c.geoip_asn, "x");
 	c.promisc = false;
 	c.ndpi_enabled = false;
 	err[0] = '\0';
