@@ -9,7 +9,7 @@
 #   make DEV=1      adds -Werror
 
 CC ?= cc
-PKGS := libpcap libndpi hiredis libmaxminddb yaml-0.1 libcrypto
+PKGS := libpcap libndpi hiredis libmaxminddb yaml-0.1 libssl libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -67,6 +67,30 @@ struct config {
 	char geoip_city[CONFIG_PATH_MAX];	/* geoip.city: City or Country .mmdb */
 	char geoip_asn[CONFIG_PATH_MAX];	/* geoip.asn: ASN (or ISP) .mmdb */
 
+	/* ot: (ot/zones.c, ot/alerts.c, ot/assets.c) */
+	char ot_zones_file[CONFIG_PATH_MAX];	/* ot.zones_file ("" = no zones) */
+	uint32_t ot_alert_update_min;	/* ot.alert_update_min: repeat reports */
+	bool ot_assets_realtime;	/* ot.assets_realtime: new/identity records */
+
+	/* redis: (output_redis.c; empty url = off) */
+	char redis_url[CONFIG_PATH_MAX];	/* redis.url, or --redis */
+	char redis_password_file[CONFIG_PATH_MAX]; /* redis.password_file */
+	char redis_password_env[64];	/* redis.password_env */
+	char redis_prefix[128];		/* redis.prefix ("" = spanlog:<sensor>) */
+	uint32_t redis_maxlen;		/* redis.maxlen: MAXLEN ~ per stream, 0 = no trim */
+	uint32_t redis_maxlen_device;	/* redis.maxlen_device */
+	bool redis_device_streams;	/* redis.device_streams */
+	uint32_t redis_queue_events;	/* redis.queue_events: memory bound */
+	uint32_t redis_batch;		/* redis.batch: commands per pipeline */
+	uint32_t redis_flush_ms;	/* redis.flush_ms */
+	uint32_t redis_timeout_ms;	/* redis.timeout_ms: connect and reply */
+	uint32_t redis_drain_ms;	/* redis.drain_timeout_ms: at exit */
+	char redis_spool_dir[CONFIG_PATH_MAX];	/* redis.spool_dir, or --spool */
+	uint32_t redis_spool_max_mb;	/* redis.spool_max_mb */
+	char redis_tls_ca[CONFIG_PATH_MAX];	/* redis.tls.ca_file */
+	char redis_tls_cert[CONFIG_PATH_MAX];	/* redis.tls.cert_file */
+	char redis_tls_key[CONFIG_PATH_MAX];	/* redis.tls.key_file */
+
 	/* run-time switches (command line only) */
 	bool progress;			/* --progress / --no-progress override tty test */
 	int progress_set;		/* 0 = auto (tty), 1 = forced on, -1 = off */

@@ -157,6 +157,11 @@ struct ev_stats {
 	uint64_t anomalies[ANOM__COUNT];
 	/* output layer fills its own part (queue depth, redis, spool) */
 	uint64_t out_dropped;
+	/* Redis sink (output_redis.c); all zero when it is off */
+	bool redis_on;
+	uint64_t redis_queue, redis_spool_bytes, redis_spool_events;
+	uint64_t redis_published, redis_spooled, redis_replayed, redis_dropped;
+	uint64_t redis_reconnects, redis_latency_us, redis_latency_max_us;
 };
 
 /* Per-protocol event structs, each in its own leaf header. */
@@ -166,6 +171,8 @@ struct ev_stats {
 #include "ev_dns.h"
 #include "ev_smtp.h"
 #include "ev_device.h"
+#include "ev_alert.h"
+#include "ev_asset.h"
 
 /*
  * The one door out.  Serializes and hands the event to every configured

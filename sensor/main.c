@@ -40,6 +40,9 @@ static void usage(FILE *f)
 	    "output:\n"
 	    "  -o, --output FILE      JSON lines to FILE ('-' = stdout, the default)\n"
 	    "  --sensor NAME          sensor name in every event (default: hostname)\n"
+	    "  --redis URL            also XADD events to Redis streams: redis://host:port/db\n"
+	    "                         or rediss:// (password: redis.password_file/_env)\n"
+	    "  --spool DIR            disk spool for events Redis could not take yet\n"
 	    "processing:\n"
 	    "  -c, --config FILE      spanlog.yaml (see deploy/spanlog.yaml)\n"
 	    "  -w, --workers N        worker threads (default: number of cores)\n"
@@ -72,7 +75,7 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max,
 }
 
 enum { OPT_SENSOR = 256, OPT_MAX_FLOWS, OPT_NO_NDPI, OPT_NO_DISSECT, OPT_STATS, OPT_PROGRESS,
-	OPT_NO_PROGRESS, OPT_GEOIP_CITY, OPT_GEOIP_ASN };
+	OPT_NO_PROGRESS, OPT_GEOIP_CITY, OPT_GEOIP_ASN, OPT_REDIS, OPT_SPOOL };
 
 int main(int argc, char **argv)
 {
@@ -93,6 +96,8 @@ int main(int argc, char **argv)
 		{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 		{ "geoip-city", required_argument, NULL, OPT_GEOIP_CITY },
 		{ "geoip-asn", required_argument, NULL, OPT_GEOIP_ASN },
+		{ "redis", required_argument, NULL, OPT_REDIS },
+		{ "spool", required_argument, NULL, OPT_SPOOL },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -176,6 +181,13 @@ int main(int argc, char **argv)
 		case OPT_GEOIP_ASN:
 			snprintf(cfg.geoip_asn, sizeof(cfg.geoip_asn), "%s",
 			    optarg);
+			break;
+		case OPT_REDIS:
+			snprintf(cfg.redis_url, sizeof(cfg.redis_url), "%s", optarg);
+			break;
+		case OPT_SPOOL:
+			snprintf(cfg.redis_spool_dir, sizeof(cfg.redis_spool_dir),
+			    "%s", optarg);
 			break;
 		case 'V':
 			printf("spanlog %s\n", SPANLOG_VERSION);

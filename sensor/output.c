@@ -12,9 +12,13 @@
 #include <unistd.h>
 
 #include "../ot/device_log.h"
+#include "../ot/alerts.h"
+#include "../ot/assets.h"
+#include "../ot/zones.h"
 #include "config.h"
 #include "geoip.h"
 #include "output.h"
+#include "output_redis.h"
 
 #define OUT_MAX_SINKS 8
 #define OUT_LINE_MAX (1u << 20)		/* one serialized event */
@@ -130,8 +134,16 @@ int out_init(const struct config *cfg, char *err, size_t errlen)
 	if ((cfg->geoip_city[0] || cfg->geoip_asn[0]) &&
 	    geoip_open(cfg->geoip_city, cfg->geoip_asn, err, errlen) != 0)
 		return -1;
-	if (cfg->out_file[0])
-		return file_sink_open(cfg->out_file, err, errlen);
+	/* OT zones too: a bad zones file stops the start (FILE:LINE: ...). */
+	if (cfg->ot_zones_file[0] &&
+	    zones_load(cfg->ot_zones_file, err, errlen) != 0)
+		return -1;
+	alerts_set_interval((uint64_t)cfg->ot_alert_update_min * 60000000ULL);
+	assets_set_realtime(cfg->ot_assets_realtime);
+	if (cfg->out_file[0] && file_sink_open(cfg->out_file, err, errlen) != 0)
+		return -1;
+	if (cfg->redis_url[0])
+		return redis_out_open(cfg, err, errlen);
 	return 0;
 }
 
@@ -228,6 +240,17 @@ void out_emit(const struct ev_hdr *ev)
 	/* The device log reads Modbus/DNP3 events after they went out. */
 	if (ev->type == EV_MODBUS || ev->type == EV_DNP3)
 		device_log_observe(ev);
+	/*
+	 * ot/: the inventory first (alerts name devices from it), then the
+	 * alerts.  Only source types: their own asset/alert events are not
+	 * observed, so nothing loops.
+	 */
+	if (ev->type == EV_FLOW || ev->type == EV_MODBUS ||
+	    ev->type == EV_DNP3 || ev->type == EV_HTTP || ev->type == EV_DNS ||
+	    ev->type == EV_SMTP) {
+		assets_observe(ev);
+		alerts_observe(ev);
+	}
 }
 
 int out_shutdown(void)

@@ -72,5 +72,9 @@ void json_put_modbus(struct jw *w, const struct ev_modbus *e);
 void json_put_dnp3(struct jw *w, const struct ev_dnp3 *e);
 /* The "device" object of a device-log event (output_json_device.c). */
 void json_put_device(struct jw *w, const struct ev_device *e);
+/* The "alert" object of an alert event (output_json_alert.c). */
+void json_put_alert(struct jw *w, const struct ev_alert *e);
+/* The "asset" object of an asset event (output_json_asset.c). */
+void json_put_asset(struct jw *w, const struct ev_asset *e);
 
 #endif

@@ -256,6 +256,20 @@ static void put_stats(struct jw *w, const struct ev_stats *e)
 	jw_obj_open(w, "output");
 	jw_u64(w, "dropped", e->out_dropped);
 	jw_obj_close(w);
+	if (e->redis_on) {
+		jw_obj_open(w, "redis");
+		jw_u64(w, "queue", e->redis_queue);
+		jw_u64(w, "spool_bytes", e->redis_spool_bytes);
+		jw_u64(w, "spool_events", e->redis_spool_events);
+		jw_u64(w, "published", e->redis_published);
+		jw_u64(w, "spooled", e->redis_spooled);
+		jw_u64(w, "replayed", e->redis_replayed);
+		jw_u64(w, "dropped", e->redis_dropped);
+		jw_u64(w, "reconnects", e->redis_reconnects);
+		jw_dbl(w, "latency_ms", (double)e->redis_latency_us / 1e3, 3);
+		jw_dbl(w, "latency_max_ms", (double)e->redis_latency_max_us / 1e3, 3);
+		jw_obj_close(w);
+	}
 	jw_obj_close(w);
 }
 
@@ -294,6 +308,12 @@ size_t json_event(const struct ev_hdr *ev, const char *sensor, char *buf,
 		break;
 	case EV_DEVICE:
 		json_put_device(&w, (const struct ev_device *)ev);
+		break;
+	case EV_ALERT:
+		json_put_alert(&w, (const struct ev_alert *)ev);
+		break;
+	case EV_ASSET:
+		json_put_asset(&w, (const struct ev_asset *)ev);
 		break;
 	default:
 		break;

@@ -31,6 +31,7 @@
 #include "capture.h"
 #include "config.h"
 #include "output.h"
+#include "output_redis.h"
 #include "pipeline.h"
 
 #define RING_SIZE (8u << 20)
@@ -352,6 +353,7 @@ static void stats_emit(struct pipeline *pl, struct ev_stats *e, bool final,
 	e->uptime_us = wall_us() - pl->start_wall_us;
 	out_get_counts(&written, &failed);
 	e->out_dropped = failed;
+	redis_out_fill_stats(e, final);
 	/* Every event type, including those ot/ derives, counted at the door. */
 	out_get_type_counts(e->events);
 	e->events[EV_STATS]++;

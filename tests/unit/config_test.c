@@ -510,8 +510,72 @@ static void test_validate(void)
 	test_cond("back to valid", config_validate(&c, err, sizeof(err)) == 0);
 }
 
+/* redis: defaults from issue 5's design, every key, the tls: section. */
+static void test_redis(void)
+{
+	static const char yaml[] =
+	    "redis:\n"
+	    "  url: rediss://spanlog@redis.example.org:6380/2\n"
+	    "  password_file: /etc/spanlog/redis.pw\n"
+	    "  password_env: SPANLOG_REDIS_PW\n"
+	    "  prefix: spanlog:edge\n"
+	    "  maxlen: 0\n"
+	    "  maxlen_device: 500\n"
+	    "  device_streams: yes\n"
+	    "  queue_events: 16\n"
+	    "  batch: 100\n"
+	    "  flush_ms: 100\n"
+	    "  timeout_ms: 100\n"
+	    "  drain_timeout_ms: 0\n"
+	    "  spool_dir: /var/spool/spanlog\n"
+	    "  spool_max_mb: 1\n"
+	    "  tls:\n"
+	    "    ca_file: /etc/ssl/ca.pem\n"
+	    "    cert_file: /etc/ssl/c.pem\n"
+	    "    key_file: /etc/ssl/c.key\n";
+	struct config c;
+
+	config_defaults(&c);
+	test_cond("redis off by default", c.redis_url[0] == '\0');
+	test_cond("no spool by default", c.redis_spool_dir[0] == '\0');
+	test_cond("prefix default empty (= spanlog:<sensor>)",
+	    c.redis_prefix[0] == '\0');
+	test_eq_u64("redis flush_ms default <= 100", c.redis_flush_ms <= 100, 1);
+	test_eq_u64("redis drain default 5 s", c.redis_drain_ms, 5000);
+	test_eq_u64("redis device_streams default off", c.redis_device_streams, 0);
+	test_cond("every redis key loads", load(&c, yaml) == 0);
+	if (err[0])
+		printf("   %s\n", err);
+	test_cond("url", strcmp(c.redis_url,
+	    "rediss://spanlog@redis.example.org:6380/2") == 0);
+	test_cond("password_file", strcmp(c.redis_password_file,
+	    "/etc/spanlog/redis.pw") == 0);
+	test_cond("password_env", strcmp(c.redis_password_env,
+	    "SPANLOG_REDIS_PW") == 0);
+	test_cond("prefix", strcmp(c.redis_prefix, "spanlog:edge") == 0);
+	test_eq_u64("maxlen", c.redis_maxlen, 0);
+	test_eq_u64("maxlen_device", c.redis_maxlen_device, 500);
+	test_eq_u64("device_streams", c.redis_device_streams, 1);
+	test_eq_u64("queue_events", c.redis_queue_events, 16);
+	test_eq_u64("batch", c.redis_batch, 100);
+	test_eq_u64("flush_ms", c.redis_flush_ms, 100);
+	test_eq_u64("timeout_ms", c.redis_timeout_ms, 100);
+	test_eq_u64("drain_timeout_ms", c.redis_drain_ms, 0);
+	test_cond("spool_dir", strcmp(c.redis_spool_dir, "/var/spool/spanlog") == 0);
+	test_eq_u64("spool_max_mb", c.redis_spool_max_mb, 1);
+	test_cond("tls.ca_file", strcmp(c.redis_tls_ca, "/etc/ssl/ca.pem") == 0);
+	test_cond("tls.cert_file", strcmp(c.redis_tls_cert, "/etc/ssl/c.pem") == 0);
+	test_cond("tls.key_file", strcmp(c.redis_tls_key, "/etc/ssl/c.key") == 0);
+	/* the 100 ms delivery bound of the issue cannot be configured away */
+	EXPECT_ERR("redis:\n  flush_ms: 101\n",
+	    "t.yaml:2: redis.flush_ms: expected an integer from 1 to 100");
+	EXPECT_ERR("redis:\n  queue_events: 15\n",
+	    "t.yaml:2: redis.queue_events: expected an integer from 16 to 10000000");
+}
+
 int main(void)
 {
+	test_redis();
 	test_defaults();
 	test_every_key();
 	test_types();
