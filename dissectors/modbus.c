@@ -979,6 +979,14 @@ static void fill_request(const struct modbus_state *st,
 		ev->req.count = 1;
 		ev->request_lost = false;	/* nothing else to lose */
 		break;
+	case 0x08:
+		ev->has_subfunction = true;
+		ev->subfunction = p->addr;
+		ev->req.kind = MODBUS_VAL_REGS;
+		ev->req.regs[0] = p->qty;
+		ev->req.count = 1;
+		ev->request_lost = false;	/* sub-function and data word */
+		break;
 	default:
 		break;
 	}
@@ -1066,6 +1074,14 @@ static void on_request(struct modbus_state *st, struct flow_ctx *fc,
 	p->qty = ev.quantity;
 	if (fcode == 0x05 || fcode == 0x06)
 		p->qty = ev.req.regs[0];	/* the value written */
+	if (fcode == 0x08) {
+		/*
+		 * Diagnostics often get no response at all (force listen only),
+		 * so keep the sub-function and its (usually one) data word.
+		 */
+		p->addr = ev.subfunction;
+		p->qty = ev.req.count ? ev.req.regs[0] : 0;
+	}
 
 	st->raw_tid = tid;
 	st->raw_unit = unit;

@@ -681,8 +681,7 @@ static void cb_overlap(void *arg, uint32_t seq, uint32_t len)
 	struct flow_ctx fc = { a->f, a->ts_us, a->ft->cfg };
 
 	flow_anomaly(&fc, a->d, ANOM_STREAM_OVERLAP_DIFFERENT, "stream",
-	    "%u bytes at relative seq %u differ from the first copy", len,
-	    seq);
+	    "%u bytes at seq %u differ from the first copy", len, seq);
 }
 
 static const struct reasm_cb app_cb = { cb_data, cb_gap, cb_overlap };
@@ -860,6 +859,8 @@ static struct flow *flow_create(struct flow_table *ft, const struct pkt *p,
 	ft->buckets[bucket] = f;
 	lru_append(ft, f, flow_class(f));
 	ft->st.flows_active++;
+	if (ft->st.flows_active > ft->st.flows_active_peak)
+		ft->st.flows_active_peak = ft->st.flows_active;
 	ft->st.flows_total++;
 	return f;
 }
@@ -913,6 +914,24 @@ static void tcp_payload(struct flow_table *ft, struct flow *f, enum dir d,
 	reasm_add(ft->reasm, rs, p->seq, p->payload, p->payload_len, &app_cb, &a);
 }
 
+/*
+ * The receiver acknowledged bytes of the other direction that we never saw
+ * while later bytes wait out of order: the capture lost them, and they will
+ * not come.  Give the hole up now (as Zeek does when an ACK passes a hole)
+ * instead of holding everything behind it until the flow ends.
+ */
+static void tcp_ack_passes_hole(struct flow_table *ft, struct flow *f,
+    enum dir d, const struct pkt *p)
+{
+	struct reasm_dir *other = &f->rs[!d];
+	struct app_arg a = { ft, f, (enum dir)!d, p->ts_us };
+
+	if (!(p->tcp_flags & TCPF_ACK) || !other->started || !other->ooo ||
+	    !SEQ_GT(p->ack, other->next_seq))
+		return;
+	reasm_flush(ft->reasm, other, false, 0, &app_cb, &a);
+}
+
 void flow_table_packet(struct flow_table *ft, const struct pkt *p)
 {
 	uint32_t bucket = (uint32_t)flow_key_hash_sym(&p->key) & ft->bucket_mask;
@@ -955,6 +974,7 @@ void flow_table_packet(struct flow_table *ft, const struct pkt *p)
 
 	if (f->key.proto == IPPROTO_TCP_) {
 		tcp_track(f, d, p);
+		tcp_ack_passes_hole(ft, f, d, p);
 		tcp_payload(ft, f, d, p);
 	} else if (f->key.proto == IPPROTO_UDP_) {
 		f->payload[d] += p->payload_len;

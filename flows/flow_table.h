@@ -22,7 +22,7 @@ struct flow_table;
 struct flow_table_stats {
 	uint64_t packets, bytes;
 	uint64_t not_ip, decode_errors;
-	uint64_t flows_active, flows_total, flows_ended, flows_evicted;
+	uint64_t flows_active, flows_active_peak, flows_total, flows_ended, flows_evicted;
 	uint64_t ndpi_active, ndpi_pool_exhausted;
 	uint64_t reasm_mem, reasm_mem_peak, reasm_drops, reasm_gaps;
 	uint64_t events[EV__COUNT];	/* events this table emitted */

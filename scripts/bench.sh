@@ -92,6 +92,7 @@ measure "tcpdump -r FILE -w /dev/null" tcpdump -n -r "$PCAP" -w /dev/null
 measure "ndpiReader -i FILE" ndpiReader -i "$PCAP"
 # ndpiReader's summary says how many packets it saw: it must be the file.
 ND_PKTS=$(grep -oE 'of [0-9]+ packets total' "$DIR/out.txt" | grep -oE '[0-9]+' || true)
+measure "spanlog flow-only, 1 worker" "$BIN" -r "$PCAP" -o /dev/null --workers 1 --no-dissect
 measure "spanlog --workers 1" "$BIN" -r "$PCAP" -o /dev/null --workers 1
 measure "spanlog --workers $NPROC" "$BIN" -r "$PCAP" -o /dev/null --workers "$NPROC"
 
@@ -156,7 +157,10 @@ s1 = rate.get("spanlog --workers 1")
 sn = rate.get("spanlog --workers %s" % nproc)
 nd = rate.get("ndpiReader -i FILE")
 td = rate.get("tcpdump -r FILE -w /dev/null")
-for label, a, b in (("spanlog 1 worker / ndpiReader", s1, nd),
+s0 = rate.get("spanlog flow-only, 1 worker")
+for label, a, b in (("spanlog flow-only 1 worker / ndpiReader", s0, nd),
+                    ("spanlog 1 worker / ndpiReader", s1, nd),
+                    ("full dissection / flow-only (1 worker)", s1, s0),
                     ("spanlog %s workers / ndpiReader" % nproc, sn, nd),
                     ("spanlog 1 worker / tcpdump", s1, td),
                     ("spanlog %s workers / tcpdump" % nproc, sn, td),
@@ -211,3 +215,44 @@ elif stats:
 else:
     print("no final stats event from spanlog")
 EOF
+
+# ---- memory per active flow: N flows all still open at the end ----------
+MF=$DIR/manyflows.pcap
+MF_N=${BENCH_FLOWS:-200000}
+[ -s "$MF" ] || python3 "$ROOT/scripts/manyflows.py" "$MF" "$MF_N"
+python3 "$ROOT/scripts/manyflows.py" "$DIR/fewflows.pcap" 1000
+"$TIME" -v -o "$DIR/t_few.txt" "$BIN" -r "$DIR/fewflows.pcap" -o /dev/null --workers 1 --max-flows 400000 2>/dev/null
+"$TIME" -v -o "$DIR/t_many.txt" "$BIN" -r "$MF" -o "$DIR/mf.json" --workers 1 --max-flows 400000 2>/dev/null
+few=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$DIR/t_few.txt")
+many=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$DIR/t_many.txt")
+peak=$(tail -n 1 "$DIR/mf.json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["stats"]["flows"]["active_peak"])')
+echo
+echo "memory per active flow: $peak flows open at once (scripts/manyflows.py)"
+echo "  RSS with 1000 flows: $((few / 1024)) MiB, with $peak flows: $((many / 1024)) MiB"
+echo "  => $(( (many - few) * 1024 / (peak - 1000) )) bytes per additional active flow (target < 1024)"
+
+# ---- OT transactions/s ----------------------------------------------------
+OT=$DIR/ot.pcap
+if [ ! -s "$OT" ]; then
+	"$ROOT/build/tools/otgen" bench "$OT" "${BENCH_OT_MB:-512}" 1 2>"$DIR/otgen.log"
+fi
+"$TIME" -v -o "$DIR/t_ot.txt" "$BIN" -r "$OT" -o /dev/null --workers 1 2>/dev/null
+otw=$(awk -F': ' '/Elapsed \(wall clock\)/ { print $2 }' "$DIR/t_ot.txt")
+python3 - "$OT.facts" "$otw" <<'PY'
+import json, sys
+facts = json.load(open(sys.argv[1]))
+w = 0.0
+for p in sys.argv[2].split(":"):
+    w = w * 60 + float(p)
+n = facts["modbus_transactions"] + facts["dnp3_transactions"]
+print()
+print("OT capture: %d Modbus + %d DNP3 transactions" % (
+    facts["modbus_transactions"], facts["dnp3_transactions"]))
+print("spanlog 1 worker: %.2f s, %.0f transactions/s" % (w, n / max(w, 0.01)))
+PY
+
+# ---- Redis publishing -----------------------------------------------------
+if command -v redis-server >/dev/null && [ -x "$ROOT/scripts/bench_redis.sh" ]; then
+	echo
+	"$ROOT/scripts/bench_redis.sh" || echo "bench_redis.sh failed"
+fi

@@ -150,6 +150,7 @@ struct ev_stats {
 	uint64_t kernel_drops, if_drops;	/* pcap_stats ps_drop / ps_ifdrop */
 	uint64_t decode_errors;
 	uint64_t flows_active, flows_ended, flows_evicted, flows_total;
+	uint64_t flows_active_peak;	/* sum of the workers' peaks */
 	uint64_t frag_reassembled, frag_dropped, frag_mem;
 	uint64_t reasm_mem, reasm_mem_peak, reasm_drops, reasm_gaps;
 	uint64_t ndpi_active;

@@ -227,6 +227,7 @@ static void put_stats(struct jw *w, const struct ev_stats *e)
 	jw_obj_close(w);
 	jw_obj_open(w, "flows");
 	jw_u64(w, "active", e->flows_active);
+	jw_u64(w, "active_peak", e->flows_active_peak);
 	jw_u64(w, "total", e->flows_total);
 	jw_u64(w, "ended", e->flows_ended);
 	jw_u64(w, "evicted", e->flows_evicted);

@@ -27,6 +27,8 @@
 #include "../flows/decode.h"
 #include "../flows/flow_table.h"
 #include "../flows/ipfrag.h"
+#include "../ot/alerts.h"
+#include "../ot/assets.h"
 #include "../ot/device_log.h"
 #include "capture.h"
 #include "config.h"
@@ -246,6 +248,7 @@ static void *worker_ring_main(void *arg)
 			flow_table_expire(w->ft, r->p.ts_us);
 			flow_table_flush(w->ft, r->p.ts_us);
 			device_log_flush();
+			alerts_flush();
 			atomic_store_explicit(&rg->tail, tail + r->len,
 			    memory_order_release);
 			out_thread_release();
@@ -318,6 +321,7 @@ static void stats_add(struct ev_stats *e, const struct flow_table_stats *s)
 	e->bytes += s->bytes;
 	e->decode_errors += s->decode_errors;
 	e->flows_active += s->flows_active;
+	e->flows_active_peak += s->flows_active_peak;
 	e->flows_total += s->flows_total;
 	e->flows_ended += s->flows_ended;
 	e->flows_evicted += s->flows_evicted;
@@ -482,7 +486,10 @@ static int run_offline(struct pipeline *pl, char *err, size_t errlen)
 		flow_table_expire(pl->w[0].ft, pl->last_ts);
 		flow_table_flush(pl->w[0].ft, pl->last_ts);
 		device_log_flush();
+		alerts_flush();
 	}
+	/* One inventory for the whole sensor, once every worker is done. */
+	assets_flush();
 	memset(&es, 0, sizeof(es));
 	for (int i = 0; i < pl->nworkers; i++) {
 		struct flow_table_stats s;
@@ -547,6 +554,7 @@ static void *worker_live_main(void *arg)
 	}
 	flow_table_flush(w->ft, wall_us());
 	device_log_flush();
+	alerts_flush();
 	worker_publish(w);
 	out_thread_release();
 	return NULL;
@@ -617,6 +625,7 @@ static int run_live(struct pipeline *pl, char *err, size_t errlen)
 	for (int i = 0; i < pl->nworkers; i++)
 		if (pl->w[i].started)
 			pthread_join(pl->w[i].th, NULL);
+	assets_flush();
 	live_stats(pl, true);
 	return started == pl->nworkers ? 0 : 1;
 fail:

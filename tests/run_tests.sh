@@ -221,6 +221,46 @@ run_golden()
 	[ "$n" -gt 0 ] || fail "$label/golden: pcapgen wrote no cases"
 }
 
+# run_protogolden LABEL GEN CHECKER: protocol golden cases (itgen/otgen):
+# each generated case's facts against the events of one --workers 1 run.
+run_protogolden()
+{
+	local label=$1 gen=$2 checker=$3 dir facts c out err rc res n=0
+	dir=$TMP/$label.$(basename "$gen")
+	mkdir -p "$dir"
+	if [ ! -x "$gen" ]; then
+		fail "$label/$(basename "$gen"): $gen is missing (run make)"
+		return
+	fi
+	if ! "$gen" golden "$dir" >"$dir/gen.log" 2>&1; then
+		fail "$label/$(basename "$gen"): 'golden' failed"
+		show "$dir/gen.log"
+		return
+	fi
+	for facts in "$dir"/*.facts.jsonl; do
+		[ -f "$facts" ] || continue
+		c=$(basename "$facts" .facts.jsonl)
+		n=$((n + 1))
+		out=$dir/$c.out
+		err=$dir/$c.err
+		timeout "$TO" "$BIN" --workers 1 -r "$dir/$c.pcap" -o "$out" 2>"$err"
+		rc=$?
+		if san_report "$err" >/dev/null; then
+			fail "$label/$(basename "$gen")/$c: sanitizer report"
+			san_report "$err" | sed 's/^/    /'
+		elif [ "$rc" -ne 0 ]; then
+			fail "$label/$(basename "$gen")/$c: $(rc_text "$rc")"
+			show "$err" 3
+		elif res=$(python3 "$LIB/$checker" "$facts" "$out"); then
+			pass "$label/$(basename "$gen")/$c"
+		else
+			fail "$label/$(basename "$gen")/$c"
+			echo "$res" | head -20
+		fi
+	done
+	[ "$n" -gt 0 ] || fail "$label/$(basename "$gen"): no cases written"
+}
+
 run_multi()
 {
 	local label=$1 parts one rc d res
@@ -529,6 +569,29 @@ for label in "${builds[@]}"; do
 
 	phase_start "$label golden"
 	[ -n "$PCAPGEN" ] && run_golden "$label"
+	run_protogolden "$label" build/tools/itgen check_proto_facts.py
+	run_protogolden "$label" build/tools/otgen check_ot_facts.py
+	phase_end
+
+	phase_start "$label live capture on lo"
+	tests/live/live_lo.sh "$BIN" >"$TMP/$label.live.log" 2>&1
+	rc=$?
+	if [ "$rc" -eq 77 ]; then
+		cat "$TMP/$label.live.log"
+	elif [ "$rc" -eq 0 ] && ! san_report "$TMP/$label.live.log" >/dev/null; then
+		pass "$label/live/lo"
+	else
+		fail "$label/live/lo"
+		show "$TMP/$label.live.log" 15
+	fi
+	phase_end
+
+	phase_start "$label redis integration"
+	if command -v redis-server >/dev/null; then
+		counted "$label/redis" python3 tests/redis/run.py "$BIN"
+	else
+		echo "SKIP $label/redis: redis-server not installed"
+	fi
 	phase_end
 
 	if [ -n "$PCAPGEN" ]; then
@@ -570,6 +633,16 @@ for label in "${builds[@]}"; do
 			echo "SKIP $label/xcheck: tshark not installed"
 		fi
 		phase_end
+		# Protocol fields against tshark/Zeek: once, on the optimised build
+		# (the sanitized build already ran every shared capture above).
+		if [ "$label" = opt ] && command -v tshark >/dev/null; then
+			phase_start "$label protocol xcheck vs tshark/zeek"
+			for x in dns http smtp ot; do
+				SPANLOG=$BIN counted "$label/xcheck-$x" \
+				    python3 tests/xcheck/${x}_vs_tshark.py
+			done
+			phase_end
+		fi
 	fi
 done
 unset ASAN_OPTIONS UBSAN_OPTIONS
