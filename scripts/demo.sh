@@ -51,7 +51,27 @@ for f in "${caps[@]}"; do args+=(-r "$f"); done
 
 echo "== spanlog ${args[*]#"$ROOT"/} -o build/demo/events.jsonl --sensor demo"
 echo
+rm -f "$DIR/events.jsonl"	# -o appends, as Suricata does
 "$BIN" "${args[@]}" -o "$DIR/events.jsonl" --sensor demo
 echo
 python3 "$ROOT/tests/lib/summarize.py" "$DIR/events.jsonl" --examples 3
+# What an OT engineer reads first: the device log and the alerts.
+python3 - "$DIR/events.jsonl" <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+print("\nDevice log (what the PLCs and RTUs would have written)")
+for e in ev:
+    if e["event_type"] == "device":
+        d = e["device"]
+        print("  %s %-15s %-24s by %-12s %s -> %s" % (
+            e["timestamp"][11:23], d.get("ip", ""), d.get("action", ""),
+            d.get("by", ""), d.get("detail", "")[:60], d.get("result", "")))
+print("\nAlerts")
+for e in ev:
+    if e["event_type"] == "alert":
+        a = e["alert"]
+        print("  [sev %s] %s (x%s)\n      %s" % (a.get("severity"), a.get("signature"),
+              a.get("count", 1), a.get("message", "")))
+PY
+echo
 echo "All events: $DIR/events.jsonl ($(wc -l <"$DIR/events.jsonl") lines)"
