@@ -42,6 +42,7 @@ TOOL_BIN := $(TOOL_SRC:tests/gen/%.c=$(BUILD)/tools/%)
 DEPS := $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:=.d) $(TOOL_BIN:=.d)
 
 PREFIX ?= /usr/local
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: all deps check test test-fast demo bench fuzz fuzz-short golden-update install clean tools units
 
@@ -73,16 +74,16 @@ deps:
 
 # Everything: optimised build + tests, then the same tests under ASan+UBSan.
 check: deps
-	$(MAKE) all
-	$(MAKE) SANITIZER=address,undefined all
+	$(MAKE) -j$(NPROC) all
+	$(MAKE) -j$(NPROC) SANITIZER=address,undefined all
 	tests/run_tests.sh
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) -j$(NPROC) all
 	scripts/demo.sh
 
 bench: deps
-	$(MAKE) all
+	$(MAKE) -j$(NPROC) all
 	scripts/bench.sh
 
 FUZZ_SECONDS ?= 600
