@@ -837,3 +837,20 @@ void capture_close(struct capture *c)
 	free(c->heap);
 	free(c);
 }
+
+int capture_check_links(const struct capture *c, bool (*ok)(int linktype),
+    char *err, size_t errlen)
+{
+	for (int i = 0; i < c->nsrc; i++) {
+		const struct cap_src *s = &c->src[i];
+		const char *name;
+
+		if (ok(s->linktype))
+			continue;
+		name = pcap_datalink_val_to_name(s->linktype);
+		set_err(err, errlen, "%s: unsupported link type %d (%s)", s->path,
+		    s->linktype, name ? name : "unknown");
+		return -1;
+	}
+	return 0;
+}

@@ -50,6 +50,14 @@ struct capture *capture_open_live(const struct config *cfg, int index,
 enum cap_status capture_next(struct capture *c, struct cap_pkt *pkt,
     char *err, size_t errlen);
 
+/*
+ * Checks every opened source's link type with ok(); -1 with
+ * "PATH: unsupported link type N (NAME)" in err for the first refused one.
+ * (A pcapng interface added later in a file is checked as packets come.)
+ */
+int capture_check_links(const struct capture *c, bool (*ok)(int linktype),
+    char *err, size_t errlen);
+
 /* Offline progress: bytes consumed so far and total (0 if unknown, e.g. stdin). */
 void capture_progress(const struct capture *c, uint64_t *done, uint64_t *total);
 

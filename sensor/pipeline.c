@@ -419,6 +419,11 @@ static int run_offline(struct pipeline *pl, char *err, size_t errlen)
 		fprintf(stderr, "spanlog: %s\n", err);
 		return 2;
 	}
+	if (capture_check_links(cap, decode_link_supported, err, errlen) != 0) {
+		fprintf(stderr, "spanlog: %s\n", err);
+		capture_close(cap);
+		return 2;
+	}
 	pl->frag = ipfrag_new((size_t)cfg->frag_memcap_mb << 20,
 	    (uint64_t)cfg->frag_timeout * 1000000);
 	if (!pl->frag) {

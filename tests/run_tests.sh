@@ -396,6 +396,22 @@ run_errors()
 		fi
 	fi
 
+	# A capture of a link type spanlog does not decode (DLT_USER0 = 147,
+	# written here by hand): exit 2, one line naming the file and the type.
+	name=$label/errors/unknown_linktype
+	python3 -c 'import struct,sys; f=open(sys.argv[1],"wb"); f.write(struct.pack("<IHHiIII",0xa1b2c3d4,2,4,0,0,65535,147)); f.write(struct.pack("<IIII",1,0,4,4)+b"abcd")' "$TMP/user0-link.pcap"
+	spanlog_run "$TMP/e.out" "$TMP/e.err" -r "$TMP/user0-link.pcap" -o -
+	RC=$?
+	if error_ok "$name" 2 "$TMP/e.err"; then
+		line=$(err_line "$TMP/e.err" user0-link.pcap)
+		if echo "$line" | grep -q "link type 147"; then
+			pass "$name"
+		else
+			fail "$name: no stderr line names the file and link type 147"
+			show "$TMP/e.err" 2
+		fi
+	fi
+
 	# A file that is not a capture: exit 2, named.
 	name=$label/errors/not_a_pcap
 	local junk=$TMP/not-a-capture.pcap
