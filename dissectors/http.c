@@ -64,7 +64,6 @@
  * or Upgrade tunnel (counted by the flow record only).
  */
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -72,6 +71,7 @@
 #include <string.h>
 
 #include "dissector.h"
+#include "recpool.h"
 #include "rd.h"
 #include "txtline.h"
 
@@ -176,74 +176,37 @@ struct http_rec {
 	bool host_from_target;	/* CONNECT: a Host header may replace it */
 };
 
-struct http_pool {
-	uint32_t nfree;
-	uint16_t free[HTTP_POOL_SIZE];
-	struct http_rec rec[HTTP_POOL_SIZE];
-};
-
-static _Thread_local struct http_pool *http_tpool;
-static pthread_key_t http_pool_key;
-static pthread_once_t http_pool_once = PTHREAD_ONCE_INIT;
-static bool http_pool_key_ok;
-
-static void http_pool_destroy(void *p)
-{
-	free(p);
-}
-
-static void http_pool_key_init(void)
-{
-	http_pool_key_ok = pthread_key_create(&http_pool_key,
-	    http_pool_destroy) == 0;
-}
-
-/* This thread's pool, allocated on first use; NULL if out of memory. */
-static struct http_pool *http_pool_get(void)
-{
-	struct http_pool *pl = http_tpool;
-
-	if (pl)
-		return pl;
-	pthread_once(&http_pool_once, http_pool_key_init);
-	pl = calloc(1, sizeof(*pl));
-	if (!pl)
-		return NULL;
-	for (uint32_t i = 0; i < HTTP_POOL_SIZE; i++)
-		pl->free[i] = (uint16_t)(HTTP_POOL_SIZE - 1 - i);
-	pl->nfree = HTTP_POOL_SIZE;
-	if (http_pool_key_ok)
-		pthread_setspecific(http_pool_key, pl);
-	http_tpool = pl;
-	return pl;
-}
+static struct recpool http_recs =
+    RECPOOL_INIT(sizeof(struct http_rec), HTTP_POOL_SIZE, 0);
 
 /* A zeroed record for this flow, or HTTP_SLOT_NONE. */
 static uint16_t rec_alloc(struct http_state *st)
 {
-	struct http_pool *pl = http_pool_get();
-	uint16_t slot;
+	struct recpool_tls *pl = recpool_get(&http_recs);
+	int slot;
 
-	if (!pl || (st->pool && st->pool != pl) || pl->nfree == 0)
+	if (!pl || (st->pool && st->pool != pl))
+		return HTTP_SLOT_NONE;
+	slot = recpool_alloc(pl);
+	if (slot < 0)
 		return HTTP_SLOT_NONE;
 	st->pool = pl;
-	slot = pl->free[--pl->nfree];
-	memset(&pl->rec[slot], 0, sizeof(pl->rec[slot]));
-	return slot;
+	return (uint16_t)slot;
 }
 
 static struct http_rec *rec_get(const struct http_state *st, uint16_t slot)
 {
-	if (slot >= HTTP_POOL_SIZE || !st->pool || st->pool != http_tpool)
+	struct recpool_tls *pl = recpool_peek(&http_recs);
+
+	if (!st->pool || st->pool != pl)
 		return NULL;
-	return &http_tpool->rec[slot];
+	return recpool_rec(pl, slot);
 }
 
 static void rec_free(struct http_state *st, uint16_t slot)
 {
-	if (!rec_get(st, slot) || http_tpool->nfree >= HTTP_POOL_SIZE)
-		return;
-	http_tpool->free[http_tpool->nfree++] = slot;
+	if (rec_get(st, slot))
+		recpool_free(recpool_peek(&http_recs), slot);
 }
 
 /* Emits the record (copies it out) and returns the slot to the pool. */

@@ -58,7 +58,6 @@
  * structure and attachment names and sizes are kept).
  */
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -69,6 +68,7 @@
 #include "dissector.h"
 #include "mime.h"
 #include "rd.h"
+#include "recpool.h"
 #include "txtline.h"
 
 #define SMTP_PORT 25
@@ -152,60 +152,23 @@ struct smtp_rec {
 	bool mime_on;		/* mp is reading this transaction's message */
 };
 
-struct smtp_pool {
-	uint32_t nfree;
-	uint16_t free[SMTP_POOL_SIZE];
-	struct ev_smtp scratch;	/* reduced and session-only events */
-	struct smtp_rec rec[SMTP_POOL_SIZE];
-};
-
-static _Thread_local struct smtp_pool *smtp_tpool;
-static pthread_key_t smtp_pool_key;
-static pthread_once_t smtp_pool_once = PTHREAD_ONCE_INIT;
-static bool smtp_pool_key_ok;
-
-static void smtp_pool_destroy(void *p)
-{
-	free(p);
-}
-
-static void smtp_pool_key_init(void)
-{
-	smtp_pool_key_ok = pthread_key_create(&smtp_pool_key,
-	    smtp_pool_destroy) == 0;
-}
-
-/* This thread's pool, allocated on first use; NULL if out of memory. */
-static struct smtp_pool *smtp_pool_get(void)
-{
-	struct smtp_pool *pl = smtp_tpool;
-
-	if (pl)
-		return pl;
-	pthread_once(&smtp_pool_once, smtp_pool_key_init);
-	pl = calloc(1, sizeof(*pl));
-	if (!pl)
-		return NULL;
-	for (uint32_t i = 0; i < SMTP_POOL_SIZE; i++)
-		pl->free[i] = (uint16_t)(SMTP_POOL_SIZE - 1 - i);
-	pl->nfree = SMTP_POOL_SIZE;
-	if (smtp_pool_key_ok)
-		pthread_setspecific(smtp_pool_key, pl);
-	smtp_tpool = pl;
-	return pl;
-}
+/* Records, plus one scratch event per thread for reduced and session-only events. */
+static struct recpool smtp_recs =
+    RECPOOL_INIT(sizeof(struct smtp_rec), SMTP_POOL_SIZE, sizeof(struct ev_smtp));
 
 static struct smtp_rec *rec_get(const struct smtp_state *st)
 {
-	if (st->slot >= SMTP_POOL_SIZE || !st->pool || st->pool != smtp_tpool)
+	struct recpool_tls *pl = recpool_peek(&smtp_recs);
+
+	if (st->slot == SMTP_SLOT_NONE || !st->pool || st->pool != pl)
 		return NULL;
-	return &smtp_tpool->rec[st->slot];
+	return recpool_rec(pl, st->slot);
 }
 
 static void rec_free(struct smtp_state *st)
 {
-	if (rec_get(st) && smtp_tpool->nfree < SMTP_POOL_SIZE)
-		smtp_tpool->free[smtp_tpool->nfree++] = st->slot;
+	if (rec_get(st))
+		recpool_free(recpool_peek(&smtp_recs), st->slot);
 	st->slot = SMTP_SLOT_NONE;
 }
 
@@ -213,12 +176,15 @@ static void rec_free(struct smtp_state *st)
 static struct smtp_rec *tx_rec(struct smtp_state *st, struct flow_ctx *fc)
 {
 	struct smtp_rec *r = rec_get(st);
-	struct smtp_pool *pl;
+	struct recpool_tls *pl;
+	int slot = -1;
 
 	if (r || (st->flags & SS_NO_REC))
 		return r;
-	pl = smtp_pool_get();
-	if (!pl || (st->pool && st->pool != pl) || pl->nfree == 0) {
+	pl = recpool_get(&smtp_recs);
+	if (pl && (!st->pool || st->pool == pl))
+		slot = recpool_alloc(pl);
+	if (slot < 0) {
 		st->flags |= SS_NO_REC;
 		if (!(st->flags & SS_SAID_POOL)) {
 			st->flags |= SS_SAID_POOL;
@@ -229,11 +195,8 @@ static struct smtp_rec *tx_rec(struct smtp_state *st, struct flow_ctx *fc)
 		return NULL;
 	}
 	st->pool = pl;
-	st->slot = pl->free[--pl->nfree];
-	r = &pl->rec[st->slot];
-	memset(&r->ev, 0, sizeof(r->ev));
-	r->mime_on = false;
-	return r;
+	st->slot = (uint16_t)slot;
+	return recpool_rec(pl, st->slot);	/* zeroed: mime_on is false */
 }
 
 /* ------------------------------------------------------------------------
@@ -648,7 +611,7 @@ static void status_add(struct smtp_state *st, uint16_t code)
 static void tx_emit(struct smtp_state *st, struct flow_ctx *fc, bool session)
 {
 	struct smtp_rec *r;
-	struct smtp_pool *pl;
+	struct recpool_tls *pl;
 	struct ev_smtp *e;
 
 	if (!(st->flags & SS_TX_OPEN) && !session)
@@ -663,10 +626,10 @@ static void tx_emit(struct smtp_state *st, struct flow_ctx *fc, bool session)
 				e->flags |= EV_SMTP_MIME_TOO_DEEP;
 		}
 	} else {
-		pl = smtp_pool_get();
+		pl = recpool_get(&smtp_recs);
 		if (!pl)
 			goto done;
-		e = &pl->scratch;
+		e = recpool_extra(pl);
 		memset(e, 0, sizeof(*e));
 		if (st->flags & SS_NO_REC) {
 			e->flags |= EV_SMTP_NO_RECORD;
