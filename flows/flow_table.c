@@ -177,6 +177,17 @@ uint64_t flow_key_hash_sym(const struct flow_key *k)
 	return flow_hash64(&c, sizeof(c), 0);
 }
 
+uint64_t flow_key_hash_pair(const struct flow_key *k)
+{
+	uint8_t b[33];
+	bool fwd = memcmp(k->src, k->dst, 16) <= 0;
+
+	b[0] = k->family;
+	memcpy(b + 1, fwd ? k->src : k->dst, 16);
+	memcpy(b + 17, fwd ? k->dst : k->src, 16);
+	return flow_hash64(b, sizeof(b), 0x70616972);
+}
+
 /* ------------------------------------------------------------------------
  * LRU lists and the slot pool
  * --------------------------------------------------------------------- */

@@ -69,4 +69,12 @@ uint64_t flow_hash64(const void *p, size_t n, uint64_t seed);
 /* Symmetric hash of a packet's flow (both directions give the same value). */
 uint64_t flow_key_hash_sym(const struct flow_key *k);
 
+/*
+ * Symmetric hash of a packet's two addresses only (ports and protocol
+ * ignored): the offline reader dispatches by it, so every conversation
+ * between two hosts lands on one worker, and per-host-pair state in ot/
+ * (alert aggregation, baseline edges, silence) sees it in order.
+ */
+uint64_t flow_key_hash_pair(const struct flow_key *k);
+
 #endif

@@ -71,6 +71,9 @@ struct config {
 	char ot_zones_file[CONFIG_PATH_MAX];	/* ot.zones_file ("" = no zones) */
 	uint32_t ot_alert_update_min;	/* ot.alert_update_min: repeat reports */
 	bool ot_assets_realtime;	/* ot.assets_realtime: new/identity records */
+	char ot_state_file[CONFIG_PATH_MAX];	/* ot.state_file ("" = none) */
+	uint32_t ot_learning_hours;	/* ot.learning_hours: baseline learning */
+	uint32_t ot_state_save_min;	/* ot.state_save_min: live save period */
 
 	/* redis: (output_redis.c; empty url = off) */
 	char redis_url[CONFIG_PATH_MAX];	/* redis.url, or --redis */

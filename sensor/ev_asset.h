@@ -45,6 +45,14 @@ enum asset_reason {
 	ASSET_REASON_INVENTORY,		/* end of capture: the full record */
 };
 
+/* Where the identity (id_vendor, id_product, id_revision) came from. */
+enum asset_id_source {
+	ASSET_ID_NONE,
+	ASSET_ID_MODBUS,		/* Modbus FC 43/14 Read Device Identification */
+	ASSET_ID_DNP3,			/* DNP3 group 0 device attributes */
+	ASSET_ID__COUNT,
+};
+
 struct ev_asset_served {
 	uint8_t proto;			/* 6 tcp, 17 udp */
 	uint16_t port;
@@ -69,14 +77,19 @@ struct ev_asset {
 	uint8_t units[EV_ASSET_MAX_UNITS];
 	uint8_t ndnp3;			/* DNP3 link addresses used */
 	uint16_t dnp3_addrs[EV_ASSET_MAX_DNP3];
-	bool has_identity;		/* Modbus FC 43/14 answer seen */
+	bool has_identity;		/* FC 43/14 or DNP3 g0 identity seen */
 	char id_vendor[EV_ASSET_STR];
 	char id_product[EV_ASSET_STR];
-	char id_revision[EV_ASSET_STR];
+	char id_revision[EV_ASSET_STR];	/* firmware (software) version */
 	char zone[32];			/* zone of ips[0], or "" */
+	uint8_t id_source;		/* enum asset_id_source: the last answer
+					 * that set an identity field */
 };
 
 /* "modbus_client", ...; NULL for a bit that is not a role. */
 const char *asset_role_name(uint32_t bit);
+
+/* "modbus" (FC 43/14), "dnp3" (g0); NULL for ASSET_ID_NONE or out of range. */
+const char *asset_id_source_name(uint8_t src);
 
 #endif

@@ -12,6 +12,9 @@
 #include <string.h>
 
 #include "config.h"
+#include "../ot/baseline.h"
+#include "../ot/state.h"
+#include "ot_cli.h"
 #include "output.h"
 #include "pipeline.h"
 
@@ -30,6 +33,8 @@ static void usage(FILE *f)
 	fprintf(f,
 	    "usage: spanlog -r PATH [-r PATH ...] [options]\n"
 	    "       spanlog -i IFACE [options]\n"
+	    "       spanlog baseline show|diff|accept EDGE|accept-all|enforce\n"
+	    "       spanlog assets [--json]\n"
 	    "\n"
 	    "input:\n"
 	    "  -r, --read PATH        pcap/pcapng file, '-' for stdin, or a directory\n"
@@ -43,6 +48,8 @@ static void usage(FILE *f)
 	    "  --redis URL            also XADD events to Redis streams: redis://host:port/db\n"
 	    "                         or rediss:// (password: redis.password_file/_env)\n"
 	    "  --spool DIR            disk spool for events Redis could not take yet\n"
+	    "  --state PATH           keep the inventory and learned baseline in PATH\n"
+	    "                         across runs (ot.state_file)\n"
 	    "processing:\n"
 	    "  -c, --config FILE      spanlog.yaml (see deploy/spanlog.yaml)\n"
 	    "  -w, --workers N        worker threads (default: number of cores)\n"
@@ -75,7 +82,8 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t max,
 }
 
 enum { OPT_SENSOR = 256, OPT_MAX_FLOWS, OPT_NO_NDPI, OPT_NO_DISSECT, OPT_STATS, OPT_PROGRESS,
-	OPT_NO_PROGRESS, OPT_GEOIP_CITY, OPT_GEOIP_ASN, OPT_REDIS, OPT_SPOOL };
+	OPT_NO_PROGRESS, OPT_GEOIP_CITY, OPT_GEOIP_ASN, OPT_REDIS, OPT_SPOOL,
+	OPT_STATE };
 
 int main(int argc, char **argv)
 {
@@ -98,6 +106,7 @@ int main(int argc, char **argv)
 		{ "geoip-asn", required_argument, NULL, OPT_GEOIP_ASN },
 		{ "redis", required_argument, NULL, OPT_REDIS },
 		{ "spool", required_argument, NULL, OPT_SPOOL },
+		{ "state", required_argument, NULL, OPT_STATE },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -108,6 +117,8 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	int c, rc;
 
+	if (ot_cli_is_command(argc, argv))
+		return ot_cli_main(argc, argv);
 	config_defaults(&cfg);
 	/* First pass: only -c, so the file applies before other flags. */
 	opterr = 0;
@@ -185,6 +196,10 @@ int main(int argc, char **argv)
 		case OPT_REDIS:
 			snprintf(cfg.redis_url, sizeof(cfg.redis_url), "%s", optarg);
 			break;
+		case OPT_STATE:
+			snprintf(cfg.ot_state_file, sizeof(cfg.ot_state_file), "%s",
+			    optarg);
+			break;
 		case OPT_SPOOL:
 			snprintf(cfg.redis_spool_dir, sizeof(cfg.redis_spool_dir),
 			    "%s", optarg);
@@ -221,8 +236,27 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* The inventory and baseline of earlier runs (zones are loaded). */
+	if (cfg.ot_state_file[0] &&
+	    state_load(cfg.ot_state_file, err, sizeof(err)) != 0) {
+		fprintf(stderr, "spanlog: %s\n", err);
+		(void)out_shutdown();
+		return 1;
+	}
+	/* The configured learning period wins over the one in the file. */
+	baseline_set_period((uint64_t)cfg.ot_learning_hours * 3600000000ULL);
+
 	err[0] = '\0';
 	rc = pipeline_run(&cfg, &stop_flag, err, sizeof(err));
+	if (cfg.ot_state_file[0]) {
+		char serr[1024];
+
+		if (state_save(cfg.ot_state_file, serr, sizeof(serr)) != 0) {
+			fprintf(stderr, "spanlog: %s\n", serr);
+			if (rc == 0)
+				rc = 1;
+		}
+	}
 	if (out_shutdown() != 0 && rc == 0)
 		rc = 1;
 	/* Offline read errors were reported as they happened. */

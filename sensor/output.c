@@ -14,6 +14,7 @@
 #include "../ot/device_log.h"
 #include "../ot/alerts.h"
 #include "../ot/assets.h"
+#include "../ot/baseline.h"
 #include "../ot/zones.h"
 #include "config.h"
 #include "geoip.h"
@@ -140,6 +141,7 @@ int out_init(const struct config *cfg, char *err, size_t errlen)
 		return -1;
 	alerts_set_interval((uint64_t)cfg->ot_alert_update_min * 60000000ULL);
 	assets_set_realtime(cfg->ot_assets_realtime);
+	baseline_set_period((uint64_t)cfg->ot_learning_hours * 3600000000ULL);
 	if (cfg->out_file[0] && file_sink_open(cfg->out_file, err, errlen) != 0)
 		return -1;
 	if (cfg->redis_url[0])
@@ -242,7 +244,7 @@ void out_emit(const struct ev_hdr *ev)
 		device_log_observe(ev);
 	/*
 	 * ot/: the inventory first (alerts name devices from it), then the
-	 * alerts.  Only source types: their own asset/alert events are not
+	 * alerts, then the learned baseline.  Only source types: their own asset/alert events are not
 	 * observed, so nothing loops.
 	 */
 	if (ev->type == EV_FLOW || ev->type == EV_MODBUS ||
@@ -250,6 +252,7 @@ void out_emit(const struct ev_hdr *ev)
 	    ev->type == EV_SMTP) {
 		assets_observe(ev);
 		alerts_observe(ev);
+		baseline_observe(ev);
 	}
 }
 

@@ -8,7 +8,8 @@
  *             "ips": [...], ["zone"], "first_seen", "last_seen",
  *             "roles": [...], "served": [{"proto", "port", ["app"]}],
  *             ["modbus_units": [...]], ["dnp3_addresses": [...]],
- *             ["identity": {"vendor", "product", "revision"}]}
+ *             ["identity": {"vendor", "product", "revision",
+ *                           "source" ("modbus" FC 43/14 | "dnp3" g0)}]}
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -93,6 +94,8 @@ void json_put_asset(struct jw *w, const struct ev_asset *e)
 		    sizeof(e->id_product)));
 		jw_strn(w, "revision", e->id_revision, strnlen(e->id_revision,
 		    sizeof(e->id_revision)));
+		if (asset_id_source_name(e->id_source))
+			jw_str(w, "source", asset_id_source_name(e->id_source));
 		jw_obj_close(w);
 	}
 	jw_obj_close(w);

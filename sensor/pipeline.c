@@ -7,9 +7,14 @@
  *   live, N workers:     one libpcap handle per worker in a PACKET_FANOUT
  *                        hash group; each worker decodes and owns its flows
  *
- * Packets are dispatched by a symmetric hash of the flow key, so a flow and
- * all its events live on one worker and nothing on the per-packet path
- * takes a lock.  The reader sends every worker a clock tick when capture
+ * Offline, packets are dispatched by a symmetric hash of the two addresses
+ * (flow_key_hash_pair), so a flow and all its events live on one worker
+ * and nothing on the per-packet path takes a lock, and every conversation
+ * between the same two hosts is on the same worker, in capture order: the
+ * per-thread alert aggregation and the baseline's per-edge state in ot/
+ * see them as one thread would.  Live, the kernel's PACKET_FANOUT_HASH
+ * spreads by flow, so two connections between the same hosts may be
+ * aggregated on two workers (see README, "Still weak").  The reader sends every worker a clock tick when capture
  * time moves on by a second, so idle flows expire by capture time on every
  * worker alike, and the events of a capture are the same whatever N is.
  */
@@ -29,7 +34,9 @@
 #include "../flows/ipfrag.h"
 #include "../ot/alerts.h"
 #include "../ot/assets.h"
+#include "../ot/baseline.h"
 #include "../ot/device_log.h"
+#include "../ot/state.h"
 #include "capture.h"
 #include "config.h"
 #include "output.h"
@@ -218,6 +225,7 @@ static void *worker_ring_main(void *arg)
 	struct ring *rg = &w->ring;
 	unsigned spins = 0;
 
+	baseline_thread_init(w->id);
 	for (;;) {
 		uint64_t tail = atomic_load_explicit(&rg->tail, memory_order_relaxed);
 		uint64_t head = atomic_load_explicit(&rg->head, memory_order_acquire);
@@ -243,6 +251,7 @@ static void *worker_ring_main(void *arg)
 			break;
 		case REC_TICK:
 			flow_table_expire(w->ft, r->p.ts_us);
+			baseline_tick(r->p.ts_us);
 			break;
 		case REC_EOF:
 			flow_table_expire(w->ft, r->p.ts_us);
@@ -307,7 +316,7 @@ static void dispatch_frame(struct pipeline *pl, struct worker *direct,
 		return;
 	}
 	w = &pl->w[dres == DECODE_OK ?
-	    flow_key_hash_sym(&p.key) % (uint64_t)pl->nworkers : 0];
+	    flow_key_hash_pair(&p.key) % (uint64_t)pl->nworkers : 0];
 	ring_send(w, &p, dres, anom);
 }
 
@@ -468,8 +477,10 @@ static int run_offline(struct pipeline *pl, char *err, size_t errlen)
 			if (pl->nworkers > 1)
 				for (int i = 0; i < pl->nworkers; i++)
 					ring_send_ctl(&pl->w[i], REC_TICK, pl->last_ts);
-			else
+			else {
 				flow_table_expire(pl->w[0].ft, pl->last_ts);
+				baseline_tick(pl->last_ts);
+			}
 			next_tick = pl->last_ts + TICK_US;
 		}
 		if (show && (npkts & 1023) == 0 && mono_us() - last_show > 500000) {
@@ -493,7 +504,8 @@ static int run_offline(struct pipeline *pl, char *err, size_t errlen)
 		device_log_flush();
 		alerts_flush();
 	}
-	/* One inventory for the whole sensor, once every worker is done. */
+	/* A last silence check, then one inventory for the whole sensor. */
+	baseline_finish(pl->last_ts);
 	assets_flush();
 	memset(&es, 0, sizeof(es));
 	for (int i = 0; i < pl->nworkers; i++) {
@@ -533,6 +545,7 @@ static void *worker_live_main(void *arg)
 	uint64_t last_pub = mono_us(), serial = 0;
 	char err[512];
 
+	baseline_thread_init(w->id);
 	while (!*pl->stop) {
 		struct cap_pkt cp;
 		enum cap_status st = capture_next(w->cap, &cp, err, sizeof(err));
@@ -552,6 +565,7 @@ static void *worker_live_main(void *arg)
 
 			ipfrag_expire(w->frag, t);
 			flow_table_expire(w->ft, t);
+			baseline_tick(t);
 			out_thread_flush();
 			worker_publish(w);
 			last_pub = now;
@@ -588,7 +602,8 @@ static int run_live(struct pipeline *pl, char *err, size_t errlen)
 {
 	const struct config *cfg = pl->cfg;
 	uint16_t group = (uint16_t)(getpid() & 0xffff);
-	uint64_t next_stats;
+	uint64_t next_stats, next_save;
+	uint64_t save_us = (uint64_t)cfg->ot_state_save_min * 60000000ULL;
 	int started = 0;
 
 	for (int i = 0; i < pl->nworkers; i++) {
@@ -615,6 +630,7 @@ static int run_live(struct pipeline *pl, char *err, size_t errlen)
 		started++;
 	}
 	next_stats = mono_us() + (uint64_t)cfg->stats_interval * 1000000;
+	next_save = mono_us() + save_us;
 	while (!*pl->stop && started == pl->nworkers) {
 		struct timespec ts = { 0, 100000000 };
 
@@ -623,6 +639,14 @@ static int run_live(struct pipeline *pl, char *err, size_t errlen)
 			live_stats(pl, false);
 			next_stats += (uint64_t)cfg->stats_interval * 1000000;
 		}
+		if (cfg->ot_state_file[0] && mono_us() >= next_save) {
+			char serr[512];
+
+			/* also merges what operators accepted meanwhile */
+			if (state_save(cfg->ot_state_file, serr, sizeof(serr)) != 0)
+				fprintf(stderr, "spanlog: %s\n", serr);
+			next_save = mono_us() + save_us;
+		}
 	}
 	for (int i = 0; i < pl->nworkers; i++)
 		if (pl->w[i].cap)
@@ -630,6 +654,7 @@ static int run_live(struct pipeline *pl, char *err, size_t errlen)
 	for (int i = 0; i < pl->nworkers; i++)
 		if (pl->w[i].started)
 			pthread_join(pl->w[i].th, NULL);
+	baseline_finish(wall_us());
 	assets_flush();
 	live_stats(pl, true);
 	return started == pl->nworkers ? 0 : 1;
