@@ -32,7 +32,7 @@
  *                          port) (severity 2).
  *
  * Ids: an alert's alert_id is the hash of its key; the first report's
- * event_id is flow_hash64(source event_id, hash of the signature), an
+ * event_id is flow_hash64(source event_id, the key), an
  * update's is flow_hash64(alert_id, count).  All deterministic.
  */
 #include <arpa/inet.h>
@@ -226,8 +226,9 @@ void alerts_raise(const struct ev_hdr *src, const struct alert_in *in)
 	a = &s->ev;
 	a->h = *src;
 	a->h.type = EV_ALERT;
+	/* one source event may raise several alerts: the key tells them apart */
 	a->h.event_id = flow_hash64(&src->event_id, sizeof(src->event_id),
-	    flow_hash64(in->signature, strlen(in->signature), 0)) >> 1;
+	    key) >> 1;
 	a->alert_id = key >> 1;
 	a->signature = in->signature;
 	a->category = in->category;

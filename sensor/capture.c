@@ -43,8 +43,10 @@
  * Live
  * ----
  * pcap_create + options + pcap_activate, direction in+out, optional BPF,
- * and with several workers a PACKET_FANOUT hash group (with defrag, so all
- * fragments of a datagram reach the same worker).  The handle is put in
+ * and with several workers a PACKET_FANOUT group (with defrag, so all
+ * fragments of a datagram reach the same worker) that dispatches by a
+ * symmetric hash of the two IP addresses (a classic BPF program,
+ * PACKET_FANOUT_CBPF), like the offline reader.  The handle is put in
  * non-blocking mode and capture_next() polls its fd with a 100 ms timeout:
  * with TPACKET_V3 libpcap otherwise blocks forever on an idle interface
  * (it relies on the kernel block timer, which never retires an empty
@@ -70,6 +72,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <pcap.h>
 
@@ -563,10 +566,72 @@ static enum cap_status next_offline(struct capture *c, struct cap_pkt *pkt,
  * PACKET_FANOUT argument (linux/if_packet.h, packet(7)): the group id in
  * the low 16 bits, the mode and its flags in the high 16 bits.
  */
-static uint32_t fanout_arg(uint16_t group)
+static uint32_t fanout_arg(uint16_t group, unsigned mode)
 {
 	return (uint32_t)group |
-	    (uint32_t)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16;
+	    (uint32_t)(mode | PACKET_FANOUT_FLAG_DEFRAG) << 16;
+}
+
+/*
+ * The fanout program (PACKET_FANOUT_CBPF): the kernel sends a packet to
+ * socket (return value % sockets).  It returns a hash of the two IP
+ * addresses only, symmetric (XOR), so every conversation between two hosts
+ * reaches one worker, as the offline reader's flow_key_hash_pair() does:
+ * ot/ keeps per-host-pair state.  Addresses are read relative to the
+ * network header (SKF_NET_OFF), so VLAN tags the NIC stripped do not
+ * matter; anything not IPv4/IPv6 goes to worker 0.
+ */
+#define PAIR_LD(off) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_NET_OFF + (off))
+#define PAIR_XOR BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0)
+#define PAIR_TAX BPF_STMT(BPF_MISC | BPF_TAX, 0)
+
+static struct sock_filter pair_prog[] = {
+	/* 0 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_AD_OFF + SKF_AD_PROTOCOL),
+	/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0800, 0, 5),	/* -> 7 */
+	/* 2 */ PAIR_LD(12), PAIR_TAX, PAIR_LD(16), PAIR_XOR,	/* 2..5 */
+	/* 6 */ BPF_JUMP(BPF_JMP | BPF_JA, 24, 0, 0),		/* -> 31 */
+	/* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x86dd, 0, 26),	/* -> 34 */
+	/* 8 */ PAIR_LD(8), PAIR_TAX,					/* 8, 9 */
+	/* 10 */ PAIR_LD(12), PAIR_XOR, PAIR_TAX,
+	/* 13 */ PAIR_LD(16), PAIR_XOR, PAIR_TAX,
+	/* 16 */ PAIR_LD(20), PAIR_XOR, PAIR_TAX,
+	/* 19 */ PAIR_LD(24), PAIR_XOR, PAIR_TAX,
+	/* 22 */ PAIR_LD(28), PAIR_XOR, PAIR_TAX,
+	/* 25 */ PAIR_LD(32), PAIR_XOR, PAIR_TAX,
+	/* 28 */ PAIR_LD(36), PAIR_XOR, PAIR_TAX,
+	/* 31 */ BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x9E3779B1u),
+	/* 32 */ BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16),
+	/* 33 */ BPF_STMT(BPF_RET | BPF_A, 0),
+	/* 34 */ BPF_STMT(BPF_RET | BPF_K, 0),
+};
+
+/*
+ * Joins the fanout group dispatching by address pair; falls back to the
+ * kernel's flow hash (PACKET_FANOUT_HASH) where CBPF fanout is missing
+ * (kernels before 4.2), saying so once on stderr.  0 or -1 (errno).
+ */
+static int fanout_join(int fd, uint16_t group)
+{
+	static bool warned;
+	struct sock_fprog prog = { sizeof(pair_prog) / sizeof(pair_prog[0]),
+		pair_prog };
+	uint32_t arg = fanout_arg(group, PACKET_FANOUT_CBPF);
+
+	if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) == 0) {
+		if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, &prog,
+		    sizeof(prog)) == 0)
+			return 0;
+		return -1;	/* in a CBPF group without its program: fail */
+	}
+	if (errno != EINVAL)
+		return -1;
+	if (!warned) {
+		warned = true;
+		fprintf(stderr, "spanlog: no PACKET_FANOUT_CBPF in this kernel: "
+		    "workers share by flow, not by host pair\n");
+	}
+	arg = fanout_arg(group, PACKET_FANOUT_HASH);
+	return setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg));
 }
 
 struct capture *capture_open_live(const struct config *cfg, int index,
@@ -683,10 +748,7 @@ struct capture *capture_open_live(const struct config *cfg, int index,
 		}
 	}
 	if (count > 1) {
-		uint32_t arg = fanout_arg(group);
-
-		if (setsockopt(pcap_fileno(s->p), SOL_PACKET, PACKET_FANOUT,
-		    &arg, sizeof(arg)) < 0) {
+		if (fanout_join(pcap_fileno(s->p), group) < 0) {
 			set_err(err, errlen,
 			    "%s: worker %d: cannot join PACKET_FANOUT group %u: %s",
 			    ifn, index, (unsigned)group, strerror(errno));
