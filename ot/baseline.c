@@ -52,6 +52,11 @@ void baseline_set_period(uint64_t us)
 	bl_tab.period_us = us ? us : BL_DEFAULT_PERIOD;
 }
 
+void baseline_set_workers(int n)
+{
+	bl_tab.nworkers = n > 0 ? n : 1;
+}
+
 void baseline_thread_init(int worker)
 {
 	bl_worker = worker;
@@ -414,7 +419,6 @@ static long edge_note(struct bl_pends *ps, const struct ev_hdr *h, bool enf,
 			e->last_us = h->ts_us;
 	}
 	e->events++;
-	e->owner = (int16_t)bl_worker;
 	if (app && !e->app[0])
 		snprintf(e->app, sizeof(e->app), "%s", app);
 	if (e->status != BASELINE_NEW)
@@ -806,7 +810,7 @@ void bl_fmt_dur(uint64_t us, char *b, size_t n)
 {
 	uint64_t s = us / 1000000;
 
-	if (s < 120)
+	if (s < 600)
 		snprintf(b, n, "%" PRIu64 " s", s);
 	else if (s < 7200)
 		snprintf(b, n, "%" PRIu64 " min", s / 60);
@@ -856,6 +860,26 @@ static void silence_alert(struct bl_pends *ps, struct bl_edge *e,
 		in->protocol = proto;
 }
 
+/*
+ * The worker that checks an edge for silence: the one the offline reader
+ * dispatches its packets to (flow_key_hash_pair of its two addresses, as
+ * in sensor/pipeline.c), so the check never runs ahead of the edge's own
+ * events on a worker that lags.  Live, the kernel's fanout program picks
+ * the worker instead; there all workers run in real time.
+ */
+static int edge_owner(const struct bl_edge *e)
+{
+	struct flow_key k;
+
+	if (bl_tab.nworkers <= 1)
+		return 0;
+	memset(&k, 0, sizeof(k));
+	k.family = e->family;
+	memcpy(k.src, e->pub == BL_PUB_CLIENT ? e->peer : e->client, 16);
+	memcpy(k.dst, e->pub == BL_PUB_SERVER ? e->peer : e->server, 16);
+	return (int)(flow_key_hash_pair(&k) % (uint64_t)bl_tab.nworkers);
+}
+
 /* Checks the polled edges (of this worker, or all); caller holds the lock. */
 static void silence_check(struct bl_pends *ps, uint64_t now, bool all)
 {
@@ -865,7 +889,7 @@ static void silence_check(struct bl_pends *ps, uint64_t now, bool all)
 
 		if (!bl_known(e->status) || e->irregular ||
 		    e->gaps < BASELINE_MIN_GAPS || !e->last_req_us ||
-		    (!all && e->owner != bl_worker))
+		    (!all && edge_owner(e) != bl_worker))
 			continue;
 		if (!bl_enforcing_at(now))
 			continue;

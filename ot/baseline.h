@@ -56,8 +56,8 @@
  * of their own; they are kept as "new" and accepted with it.  Silence
  * threshold: 3 x peak, at least BASELINE_SILENCE_MIN, at most
  * BASELINE_GAP_MAX; judged on capture-time ticks (baseline_tick) by the
- * worker that last updated the edge, so with offline pair dispatch
- * (sensor/pipeline.c) the same thread that sees the edge's events.  A
+ * worker the edge's packets are dispatched to (sensor/pipeline.c), so a
+ * check never runs ahead of that edge's events.  A
  * silence is reported once; an answer (or request) re-arms it.  A capture
  * gap (no tick for BASELINE_CAPTURE_GAP) or a restart restarts every
  * silence clock.
@@ -112,7 +112,12 @@ void baseline_set_period(uint64_t us);
 /* Forgets everything (tests; before loading a state file). */
 void baseline_reset(void);
 
-/* This thread's worker id (silence checks: edges it last updated). */
+/*
+ * Number of workers, and this thread's worker id: each worker checks the
+ * edges whose packets the offline reader dispatches to it (by the hash of
+ * the two addresses).  Default 1 and 0.
+ */
+void baseline_set_workers(int n);
 void baseline_thread_init(int worker);
 
 /*

@@ -47,7 +47,6 @@ struct bl_edge {
 	bool irregular;			/* a gap over BASELINE_GAP_MAX */
 	uint8_t silent;			/* enum bl_silence, reported */
 	uint16_t port;
-	int16_t owner;			/* worker that last updated it */
 	uint8_t client[16], server[16];
 	uint8_t peer[16];		/* public end: the first address seen */
 	char app[16];
@@ -78,6 +77,7 @@ struct bl_tab {
 	uint64_t resume_us;		/* silence clocks start here */
 	uint64_t last_tick_us;
 	uint64_t full_drops;
+	int nworkers;			/* silence checks: see edge_owner() */
 	uint32_t ndev, nedge, nfact, not;
 	struct bl_device dev[BASELINE_DEVICES];
 	struct bl_edge edge[BASELINE_EDGES];

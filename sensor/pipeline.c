@@ -683,6 +683,7 @@ int pipeline_run(const struct config *cfg, volatile sig_atomic_t *stop,
 	pl.stop = stop;
 	pl.nworkers = n;
 	pl.start_wall_us = wall_us();
+	baseline_set_workers(n);
 	pl.w = calloc((size_t)n, sizeof(*pl.w));
 	if (!pl.w) {
 		snprintf(err, errlen, "out of memory");

@@ -10,6 +10,7 @@
 # build (build-san/spanlog, build-san/tests/*):
 #   unit       every unit test binary; its own "N passed, N failed" is added
 #   golden     pcapgen's golden captures against their facts files
+#   scenario   the OT baseline scenario (tests/scenario/check.py)
 #   multi      several -r as one capture (also reversed, as a directory, stdin)
 #   errors     truncated / missing / non-pcap input, bad config, bad flag
 #   workers    --workers 1 and 2 give the same events
@@ -488,6 +489,7 @@ run_workers()
 	for f in "${EQUIV_FILES[@]}"; do
 		case $f in
 		"$GOLD"/*) name=$label/workers/golden/$(basename "$f") ;;
+		"$ROOT"/*) name=$label/workers/${f#"$ROOT"/} ;;
 		*) name=$label/workers/${f#"$SHARED"/} ;;
 		esac
 		f=$(python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import evlib; print(evlib.materialize(sys.argv[2], sys.argv[3]))' "$LIB" "$f" "$TMP/gunzip")
@@ -541,12 +543,14 @@ else
 	echo "SKIP shared captures: $SHARED not found (cross-checks, shared snaplen sweep and shared workers checks skipped)"
 fi
 
-# --workers 1 vs 2 on every golden capture and a few shared ones.
-EQUIV_FILES=("${GOLD_CAPS[@]}")
+# --workers 1 vs 2 on every golden capture, the demo plant and a few
+# shared ones (zeek dnp3.pcap spans three years: baseline alerts too).
+EQUIV_FILES=("${GOLD_CAPS[@]}" "$ROOT/pcaps/demo/plant.pcap")
 if [ "$HAVE_SHARED" = 1 ]; then
 	for f in zeek/Traces/modbus/modbusBig.pcap zeek/Traces/http/methods.pcap \
 	    ndpi/pcap/dns_fragmented.pcap icsnpp-dnp3/traces/dnp3_example.pcap \
-	    zeek/Traces/smtp.pcap arkime/pcap/dns-tcp.pcap; do
+	    zeek/Traces/smtp.pcap arkime/pcap/dns-tcp.pcap \
+	    zeek/Traces/dnp3/dnp3.pcap; do
 		[ -f "$SHARED/$f" ] && EQUIV_FILES+=("$SHARED/$f")
 	done
 fi
@@ -587,6 +591,16 @@ for label in "${builds[@]}"; do
 	[ -n "$PCAPGEN" ] && run_golden "$label"
 	run_protogolden "$label" build/tools/itgen check_proto_facts.py
 	run_protogolden "$label" build/tools/otgen check_ot_facts.py
+	phase_end
+
+	phase_start "$label OT baseline scenario"
+	if [ -x build/tools/scengen ]; then
+		counted "$label/scenario" python3 tests/scenario/check.py \
+		    --spanlog "$BIN" --gen build/tools/scengen \
+		    --work "$TMP/scenario-$label"
+	else
+		fail "$label/scenario: build/tools/scengen is missing (run make)"
+	fi
 	phase_end
 
 	phase_start "$label live capture on lo"

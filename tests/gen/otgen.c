@@ -4,12 +4,14 @@
  *   otgen golden OUTDIR                  small captures, one per case
  *   otgen bench OUTFILE SIZE_MB [SEED]   one large OT-heavy capture
  *
- * A standalone program: no libpcap, no spanlog code.  Captures are classic
- * pcap (magic a1b2c3d4 written little-endian, version 2.4, microsecond
- * timestamps, DLT_EN10MB), Ethernet + IPv4 + TCP or UDP, every IPv4/TCP/UDP
- * checksum computed.  Nothing depends on the clock or the environment:
- * golden timestamps start at 2024-01-01T00:00:00Z and advance 1000 us per
- * packet; bench mode uses a xorshift64* PRNG seeded from SEED (default 1).
+ * A standalone program: no libpcap, no spanlog code.  The pcap writer,
+ * TCP/UDP conversations and Modbus/DNP3 framing live in gen_common.h,
+ * shared with scengen.c.  Captures are classic pcap (magic a1b2c3d4 written
+ * little-endian, version 2.4, microsecond timestamps, DLT_EN10MB), Ethernet
+ * + IPv4 + TCP or UDP, every IPv4/TCP/UDP checksum computed.  Nothing
+ * depends on the clock or the environment: golden timestamps start at
+ * 2024-01-01T00:00:00Z and advance 1000 us per packet; bench mode uses a
+ * xorshift64* PRNG seeded from SEED (default 1).
  *
  * ---------------------------------------------------------------------------
  * Golden mode
@@ -73,297 +75,9 @@
 
 #define OTGEN_T0_US (1704067200ULL * 1000000ULL)
 #define OTGEN_T0_MS (1704067200ULL * 1000ULL)
-#define OTGEN_SNAPLEN 65535
-#define OTGEN_MAX_FRAME 2048
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2),
-    noreturn));
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "otgen: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(1);
-}
-
-/* ------------------------------------------------------------------------
- * Byte builder
- * --------------------------------------------------------------------- */
-
-struct bb {
-	size_t n;
-	uint8_t b[4096];
-};
-
-static void bb_u8(struct bb *b, unsigned v)
-{
-	if (b->n >= sizeof(b->b))
-		die("byte builder full");
-	b->b[b->n++] = (uint8_t)v;
-}
-
-static void bb_be16(struct bb *b, unsigned v)
-{
-	bb_u8(b, (v >> 8) & 0xff);
-	bb_u8(b, v & 0xff);
-}
-
-static void bb_le16(struct bb *b, unsigned v)
-{
-	bb_u8(b, v & 0xff);
-	bb_u8(b, (v >> 8) & 0xff);
-}
-
-static void bb_le32(struct bb *b, uint32_t v)
-{
-	bb_le16(b, v & 0xffff);
-	bb_le16(b, v >> 16);
-}
-
-static void bb_le48(struct bb *b, uint64_t v)
-{
-	for (int i = 0; i < 6; i++)
-		bb_u8(b, (unsigned)(v >> (8 * i)) & 0xff);
-}
-
-static void bb_mem(struct bb *b, const void *p, size_t n)
-{
-	if (b->n + n > sizeof(b->b))
-		die("byte builder full");
-	memcpy(b->b + b->n, p, n);
-	b->n += n;
-}
-
-static void put_be16(uint8_t *p, unsigned v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	put_be16(p, v >> 16);
-	put_be16(p + 2, v & 0xffff);
-}
-
-static void put_le16(uint8_t *p, unsigned v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	put_le16(p, v & 0xffff);
-	put_le16(p + 2, v >> 16);
-}
-
-/* ------------------------------------------------------------------------
- * pcap writer and packets
- * --------------------------------------------------------------------- */
-
-struct out {
-	FILE *f;
-	uint64_t ts_us;
-	uint32_t step_us;
-	uint64_t packets;
-	uint64_t bytes;		/* file size so far */
-};
-
-static void out_open(struct out *o, const char *path, uint32_t step_us)
-{
-	uint8_t h[24];
-
-	o->f = fopen(path, "wb");
-	if (!o->f)
-		die("%s: %s", path, strerror(errno));
-	setvbuf(o->f, NULL, _IOFBF, 1 << 20);
-	put_le32(h, 0xa1b2c3d4);
-	put_le16(h + 4, 2);
-	put_le16(h + 6, 4);
-	put_le32(h + 8, 0);
-	put_le32(h + 12, 0);
-	put_le32(h + 16, OTGEN_SNAPLEN);
-	put_le32(h + 20, 1);		/* DLT_EN10MB */
-	fwrite(h, 1, sizeof(h), o->f);
-	o->ts_us = OTGEN_T0_US;
-	o->step_us = step_us;
-	o->packets = 0;
-	o->bytes = sizeof(h);
-}
-
-static void out_close(struct out *o, const char *path)
-{
-	if (fflush(o->f) != 0 || ferror(o->f) || fclose(o->f) != 0)
-		die("%s: write failed", path);
-	o->f = NULL;
-}
-
-static void out_record(struct out *o, const uint8_t *p, size_t n)
-{
-	uint8_t h[16];
-
-	put_le32(h, (uint32_t)(o->ts_us / 1000000));
-	put_le32(h + 4, (uint32_t)(o->ts_us % 1000000));
-	put_le32(h + 8, (uint32_t)n);
-	put_le32(h + 12, (uint32_t)n);
-	fwrite(h, 1, sizeof(h), o->f);
-	fwrite(p, 1, n, o->f);
-	o->ts_us += o->step_us;
-	o->packets++;
-	o->bytes += sizeof(h) + n;
-}
-
-static uint32_t cs_add(uint32_t sum, const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		sum += (uint32_t)p[n - 1] << 8;
-	return sum;
-}
-
-static uint16_t cs_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-/* One TCP connection or UDP pair: side 0 = client, side 1 = server. */
-struct conn {
-	bool udp;
-	uint8_t ip[2][4];
-	uint16_t port[2];
-	uint32_t seq[2];
-	uint16_t ipid[2];
-	uint8_t tseq[2];	/* DNP3 transport sequence, per sender */
-};
-
-enum tcp_flags {
-	TCP_FIN = 0x01, TCP_SYN = 0x02, TCP_RST = 0x04, TCP_PSH = 0x08,
-	TCP_ACK = 0x10,
-};
-
-static const uint8_t mac[2][6] = {
-	{ 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 },
-	{ 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 },
-};
-
-static void conn_init(struct conn *c, bool udp, const char *cip,
-    uint16_t cport, const char *sip, uint16_t sport)
-{
-	unsigned a[4], b[4];
-
-	memset(c, 0, sizeof(*c));
-	if (sscanf(cip, "%u.%u.%u.%u", &a[0], &a[1], &a[2], &a[3]) != 4 ||
-	    sscanf(sip, "%u.%u.%u.%u", &b[0], &b[1], &b[2], &b[3]) != 4)
-		die("bad address");
-	for (int i = 0; i < 4; i++) {
-		c->ip[0][i] = (uint8_t)a[i];
-		c->ip[1][i] = (uint8_t)b[i];
-	}
-	c->udp = udp;
-	c->port[0] = cport;
-	c->port[1] = sport;
-	c->seq[0] = 1000;
-	c->seq[1] = 50000;
-	c->ipid[0] = 1;
-	c->ipid[1] = 1;
-}
-
-/* Writes one frame from side 'dir' with 'n' payload bytes. */
-static void conn_pkt(struct out *o, struct conn *c, int dir, unsigned flags,
-    const uint8_t *d, size_t n)
-{
-	static uint8_t f[OTGEN_MAX_FRAME + 64];
-	size_t l4 = c->udp ? 8 : 20;
-	size_t iplen = 20 + l4 + n;
-	uint8_t *ip = f + 14, *th = f + 34;
-	uint32_t sum;
-
-	if (n > OTGEN_MAX_FRAME)
-		die("payload too long");
-	memcpy(f, mac[!dir], 6);
-	memcpy(f + 6, mac[dir], 6);
-	f[12] = 0x08;
-	f[13] = 0x00;
-	ip[0] = 0x45;
-	ip[1] = 0;
-	put_be16(ip + 2, (unsigned)iplen);
-	put_be16(ip + 4, c->ipid[dir]++);
-	put_be16(ip + 6, 0x4000);
-	ip[8] = 64;
-	ip[9] = c->udp ? 17 : 6;
-	put_be16(ip + 10, 0);
-	memcpy(ip + 12, c->ip[dir], 4);
-	memcpy(ip + 16, c->ip[!dir], 4);
-	put_be16(ip + 10, cs_fold(cs_add(0, ip, 20)));
-	put_be16(th, c->port[dir]);
-	put_be16(th + 2, c->port[!dir]);
-	if (c->udp) {
-		put_be16(th + 4, (unsigned)(8 + n));
-		put_be16(th + 6, 0);
-	} else {
-		put_be32(th + 4, c->seq[dir]);
-		put_be32(th + 8, (flags & TCP_ACK) ? c->seq[!dir] : 0);
-		th[12] = 0x50;
-		th[13] = (uint8_t)flags;
-		put_be16(th + 14, 65535);
-		put_be16(th + 16, 0);
-		put_be16(th + 18, 0);
-	}
-	if (n)
-		memcpy(th + l4, d, n);
-	sum = cs_add(0, ip + 12, 8);
-	sum += ip[9];
-	sum += (uint32_t)(l4 + n);
-	sum = cs_add(sum, th, l4 + n);
-	{
-		uint16_t cs = cs_fold(sum);
-
-		if (c->udp && cs == 0)
-			cs = 0xffff;
-		put_be16(th + (c->udp ? 6 : 16), cs);
-	}
-	out_record(o, f, 14 + iplen);
-	if (!c->udp) {
-		c->seq[dir] += (uint32_t)n;
-		if (flags & (TCP_SYN | TCP_FIN))
-			c->seq[dir]++;
-	}
-}
-
-static void conn_open(struct out *o, struct conn *c)
-{
-	if (c->udp)
-		return;
-	conn_pkt(o, c, 0, TCP_SYN, NULL, 0);
-	conn_pkt(o, c, 1, TCP_SYN | TCP_ACK, NULL, 0);
-	conn_pkt(o, c, 0, TCP_ACK, NULL, 0);
-}
-
-static void conn_send(struct out *o, struct conn *c, int dir,
-    const uint8_t *d, size_t n)
-{
-	conn_pkt(o, c, dir, TCP_PSH | TCP_ACK, d, n);
-}
-
-static void conn_close(struct out *o, struct conn *c)
-{
-	if (c->udp)
-		return;
-	conn_pkt(o, c, 0, TCP_FIN | TCP_ACK, NULL, 0);
-	conn_pkt(o, c, 1, TCP_FIN | TCP_ACK, NULL, 0);
-	conn_pkt(o, c, 0, TCP_ACK, NULL, 0);
-}
+#define GEN_PROG "otgen"
+#include "gen_common.h"
 
 /* ------------------------------------------------------------------------
  * Facts
@@ -446,35 +160,6 @@ static void dev_set(const struct conn *c)
 /* ------------------------------------------------------------------------
  * Modbus
  * --------------------------------------------------------------------- */
-
-/* Wraps a PDU (fc + data) in an MBAP header. */
-static size_t mb_adu(uint8_t *out, uint16_t tid, uint8_t unit,
-    const struct bb *pdu)
-{
-	put_be16(out, tid);
-	put_be16(out + 2, 0);
-	put_be16(out + 4, (unsigned)(pdu->n + 1));
-	out[6] = unit;
-	memcpy(out + 7, pdu->b, pdu->n);
-	return 7 + pdu->n;
-}
-
-/* Request, then response (when resp != NULL), one segment each. */
-static void mb_pair(struct out *o, struct conn *c, uint16_t tid,
-    uint8_t unit, const struct bb *req, const struct bb *resp)
-{
-	uint8_t a[300];
-	size_t n;
-
-	if (req) {
-		n = mb_adu(a, tid, unit, req);
-		conn_send(o, c, 0, a, n);
-	}
-	if (resp) {
-		n = mb_adu(a, tid, unit, resp);
-		conn_send(o, c, 1, a, n);
-	}
-}
 
 static const char *const mb_fname[128] = {
 	[1] = "READ_COILS", [2] = "READ_DISCRETE_INPUTS",
@@ -583,7 +268,7 @@ static void case_begin(const char *name)
 
 	snprintf(cur_case, sizeof(cur_case), "%s", name);
 	snprintf(p, sizeof(p), "%s/%s.pcap", golden_dir, name);
-	out_open(&gout, p, 1000);
+	out_open(&gout, p, OTGEN_T0_US, 1000);
 	snprintf(p, sizeof(p), "%s/%s.facts.jsonl", golden_dir, name);
 	facts = fopen(p, "w");
 	if (!facts)
@@ -1328,142 +1013,8 @@ static void case_modbus_unmatched(void)
 }
 
 /* ------------------------------------------------------------------------
- * DNP3
+ * DNP3 (frames, CRC and transport: gen_common.h)
  * --------------------------------------------------------------------- */
-
-/* CRC-16/DNP: reflected 0xA6BC, init 0, output inverted. */
-static uint16_t dnp3_crc(const uint8_t *p, size_t n)
-{
-	uint16_t crc = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		crc ^= p[i];
-		for (int b = 0; b < 8; b++)
-			crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0xa6bc) :
-			    (uint16_t)(crc >> 1);
-	}
-	return (uint16_t)~crc;
-}
-
-static void dnp3_crc_selftest(void)
-{
-	static const uint8_t frame[] = { 0x05, 0x64, 0x05, 0xc0, 0x01, 0x00,
-		0x00, 0x04, 0xe9, 0x21 };
-	uint16_t k = dnp3_crc((const uint8_t *)"123456789", 9);
-	uint16_t f = dnp3_crc(frame, 8);
-
-	if (k != 0xea82 || frame[8] != (f & 0xff) || frame[9] != (f >> 8))
-		die("CRC-16/DNP self-test failed (%04x, %04x)", k, f);
-}
-
-enum dnp3_send_flags {
-	DNP3_BAD_CRC = 1 << 0,	/* corrupt the CRC of the first data block */
-	DNP3_ONE_SEGMENT = 1 << 1, /* all link frames in one TCP segment */
-	DNP3_HOLD = 1 << 2,	/* keep the frames: they go out in front of
-				   the next fragment's, in one segment */
-};
-
-static uint8_t dnp3_held[4096];
-static size_t dnp3_nheld;
-
-/* One link frame (unconfirmed user data) around 'ud'. */
-static size_t dnp3_frame(uint8_t *out, bool from_master, uint16_t dst,
-    uint16_t src, const uint8_t *ud, size_t n, bool bad_crc)
-{
-	size_t p = 10;
-	uint16_t crc;
-
-	out[0] = 0x05;
-	out[1] = 0x64;
-	out[2] = (uint8_t)(5 + n);
-	out[3] = from_master ? 0xc4 : 0x44;	/* DIR, PRM, func 4 */
-	put_le16(out + 4, dst);
-	put_le16(out + 6, src);
-	crc = dnp3_crc(out, 8);
-	put_le16(out + 8, crc);
-	for (size_t off = 0; off < n; off += 16) {
-		size_t k = n - off < 16 ? n - off : 16;
-
-		memcpy(out + p, ud + off, k);
-		crc = dnp3_crc(ud + off, k);
-		if (bad_crc && off == 0)
-			crc ^= 0x5555;
-		put_le16(out + p + k, crc);
-		p += k + 2;
-	}
-	return p;
-}
-
-/*
- * Sends one application fragment from side 'dir' (the master is side 0 of
- * every connection here), cut into transport segments of at most 249
- * bytes, one link frame each; returns the number of link frames.
- */
-static unsigned dnp3_send(struct out *o, struct conn *c, int dir,
-    uint16_t dst, uint16_t src, const struct bb *apdu, unsigned flags)
-{
-	uint8_t seg[8192], ud[250];
-	size_t n = 0, off = 0;
-	unsigned frames = 0;
-
-	if (dnp3_nheld && !(flags & DNP3_HOLD)) {
-		memcpy(seg, dnp3_held, dnp3_nheld);
-		n = dnp3_nheld;
-		dnp3_nheld = 0;
-		flags |= DNP3_ONE_SEGMENT;
-	}
-	if (flags & DNP3_HOLD)
-		flags |= DNP3_ONE_SEGMENT;
-
-	do {
-		size_t k = apdu->n - off > 249 ? 249 : apdu->n - off;
-		uint8_t th = c->tseq[dir] & 0x3f;
-		size_t fl;
-
-		c->tseq[dir]++;
-		if (off == 0)
-			th |= 0x40;		/* FIR */
-		if (off + k == apdu->n)
-			th |= 0x80;		/* FIN */
-		ud[0] = th;
-		memcpy(ud + 1, apdu->b + off, k);
-		fl = dnp3_frame(seg + n, dir == 0, dst, src, ud, k + 1,
-		    (flags & DNP3_BAD_CRC) != 0);
-		frames++;
-		off += k;
-		if (flags & DNP3_ONE_SEGMENT) {
-			n += fl;
-		} else {
-			conn_send(o, c, dir, seg, fl);
-		}
-	} while (off < apdu->n);
-	if (flags & DNP3_HOLD) {
-		if (n > sizeof(dnp3_held))
-			die("too many held DNP3 frames");
-		memcpy(dnp3_held, seg, n);
-		dnp3_nheld = n;
-	} else if (n) {
-		conn_send(o, c, dir, seg, n);
-	}
-	return frames;
-}
-
-/* Application header of a request (AC FC) or response (AC FC IIN1 IIN2). */
-static void dnp3_req_hdr(struct bb *b, uint8_t seq, uint8_t fc)
-{
-	b->n = 0;
-	bb_u8(b, 0xc0 | (seq & 0x0f));		/* FIR FIN */
-	bb_u8(b, fc);
-}
-
-static void dnp3_resp_hdr(struct bb *b, uint8_t ac, uint8_t fc, uint16_t iin)
-{
-	b->n = 0;
-	bb_u8(b, ac);
-	bb_u8(b, fc);
-	bb_u8(b, iin >> 8);
-	bb_u8(b, iin & 0xff);
-}
 
 /* Points list of g30v2 / g20v5 style values, JSON. */
 static void fact_points_int(char *s, size_t cap, unsigned start,
@@ -2039,21 +1590,8 @@ static int golden(const char *dir)
 }
 
 /* ------------------------------------------------------------------------
- * Bench
+ * Bench (PRNG: rng() in gen_common.h)
  * --------------------------------------------------------------------- */
-
-static uint64_t rng_state;
-
-static uint64_t rng(void)
-{
-	uint64_t x = rng_state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	rng_state = x;
-	return x * 0x2545f4914f6cdd1dULL;
-}
 
 #define BENCH_MB_CONNS 1600	/* 40 masters x 40 PLCs */
 #define BENCH_DNP_CONNS 400	/* 20 masters x 20 RTUs */
@@ -2101,7 +1639,7 @@ static int bench(const char *path, unsigned size_mb, uint64_t seed)
 		bench_conn_init(&bmb[i], i / 40, i % 40, 502, false);
 	for (unsigned i = 0; i < BENCH_DNP_CONNS; i++)
 		bench_conn_init(&bdn[i], i / 20, i % 20, 20000, true);
-	out_open(&o, path, 50);
+	out_open(&o, path, OTGEN_T0_US, 50);
 	while (written < limit) {
 		uint64_t x = rng();
 		if ((x & 0xff) < 205) {		/* ~80 % Modbus */
