@@ -389,18 +389,22 @@ static bool fact_has_new(const struct bl_fact *f)
 
 size_t baseline_print(FILE *f, bool only_new)
 {
-	size_t cap = (size_t)BASELINE_DEVICES + BASELINE_EDGES + BASELINE_FACTS;
-	struct pline *pl = malloc(cap * sizeof(*pl));
+	struct pline *pl;
 	size_t n = 0, items = 0;
 	char a[32], b[32], c[32], et[BASELINE_EDGE_TEXT], ip[48];
 
+	pthread_mutex_lock(&bl_tab.lock);
+	/* one line per entry in use (the counts cover every used slot) */
+	pl = malloc(((size_t)bl_tab.ndev + bl_tab.nedge + bl_tab.nfact + 1) *
+	    sizeof(*pl));
 	if (!pl) {
+		pthread_mutex_unlock(&bl_tab.lock);
 		fprintf(f, "out of memory\n");
 		return 0;
 	}
-	pthread_mutex_lock(&bl_tab.lock);
 	if (!only_new) {
-		bool enf = bl_tab.last_us ? bl_enforcing_at(bl_tab.last_us) : bl_tab.forced;
+		bool enf = bl_tab.last_us ? bl_enforcing_at(bl_tab.last_us) :
+		    bl_tab.forced;
 
 		iso_time(bl_tab.learn_start_us, a, sizeof(a));
 		iso_time(bl_tab.learn_start_us ? bl_tab.learn_start_us + bl_tab.period_us : 0,
