@@ -437,9 +437,9 @@ static long edge_note(struct bl_pends *ps, const struct ev_hdr *h, bool enf,
 		    sizeof(pb)));
 	if (peer)
 		in = pend(ps, h, "ot.baseline.new_edge", "baseline", k->family, k->src,
-		    k->dst, det, "{src} talked to {dst} over %s%s%s; while "
+		    k->dst, det, "{src} talked to {dst} over %s%s%s%s; while "
 		    "learning, %s never talked to a public address that way.",
-		    det, app ? " " : "", app ? app : "",
+		    det, app ? " (" : "", app ? app : "", app ? ")" : "",
 		    cpub ? "the server" : "the client");
 	else
 		in = pend(ps, h, "ot.baseline.new_edge", "baseline", k->family,

@@ -11,6 +11,8 @@
 # fragments, a TCP overlap with different data) - all read as one capture.
 # Events go to build/demo/events.jsonl; the summary (flows per protocol, top
 # talkers, anomalies, a few events) is printed by tests/lib/summarize.py.
+# Then the learned baseline on the generated scenario of tests/scenario:
+# the alerts of its attack day and `spanlog baseline diff`.
 
 set -euo pipefail
 
@@ -75,3 +77,41 @@ for e in ev:
 PY
 echo
 echo "All events: $DIR/events.jsonl ($(wc -l <"$DIR/events.jsonl") lines)"
+
+# The learned baseline: a plant learning for a week, a quiet second week,
+# then an attack day (tests/scenario/README.md), all generated here.
+SCEN=${SCENGEN:-$ROOT/build/tools/scengen}
+if [ -x "$SCEN" ]; then
+	S=$DIR/scenario
+	rm -rf "$S"
+	mkdir -p "$S"
+	"$SCEN" "$S/pcaps" >/dev/null
+	printf 'ot:\n  zones_file: %s\n' "$ROOT/tests/scenario/zones.yaml" >"$S/spanlog.yaml"
+	echo
+	echo "== The learned baseline (tests/scenario): a week of learning, a quiet week, an attack day"
+	for phase in "learn1 learn2" normal attack; do
+		args=()
+		for p in $phase; do args+=(-r "$S/pcaps/$p.pcap"); done
+		name=${phase%% *}
+		"$BIN" "${args[@]}" -c "$S/spanlog.yaml" --state "$S/state" \
+		    -o "$S/$name.jsonl" --sensor demo --no-progress 2>/dev/null
+		n=$(grep '"event_type":"alert"' "$S/$name.jsonl" | grep -c '"update":false' || true)
+		echo "  ${phase// /+}: $(wc -l <"$S/$name.jsonl") events, $n alerts"
+	done
+	echo
+	echo "Alerts of the attack day"
+	python3 - "$S/attack.jsonl" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["event_type"] == "alert" and not e["alert"].get("update"):
+        a = e["alert"]
+        print("  %s [sev %s] %s\n      %s" % (e["timestamp"][11:19],
+              a.get("severity"), a.get("signature"), a.get("message", "")))
+PY
+	echo
+	echo "== spanlog baseline diff --state build/demo/scenario/state"
+	"$BIN" baseline diff --state "$S/state" | sed 's/^/  /' || true
+	echo
+	echo "Accept a change with: spanlog baseline accept EDGE --state build/demo/scenario/state"
+fi
