@@ -6,8 +6,9 @@
  * HTTP, DNS and SMTP events, serialized by sensor/output_json_asset.c.
  * Written at the end of capture for every device (the inventory) and,
  * when enabled, as a device is first seen and when its identity changes
- * (see ot/assets.h).  Fixed-size and copied, so the same struct can later be
- * the unit of the persisted inventory.
+ * (see ot/assets.h).  Fixed-size and copied.  It is composed from the
+ * per-address and per-MAC tables when it is written or listed; it is not
+ * what the inventory stores or persists (ot/assets_int.h is).
  */
 #ifndef SPANLOG_EV_ASSET_H
 #define SPANLOG_EV_ASSET_H

@@ -68,7 +68,7 @@ static int do_accept(void *arg)
 
 static int print_assets_json(void)
 {
-	struct ev_asset *list = calloc(ASSETS_MAX, sizeof(*list));
+	struct ev_asset *list = calloc(ASSETS_LIST_MAX, sizeof(*list));
 	char *buf = malloc(OT_CLI_LINE);
 	size_t n;
 
@@ -78,7 +78,7 @@ static int print_assets_json(void)
 		fprintf(stderr, "spanlog: out of memory\n");
 		return 1;
 	}
-	n = assets_list(list, ASSETS_MAX);
+	n = assets_list(list, ASSETS_LIST_MAX);
 	for (size_t i = 0; i < n; i++) {
 		size_t len;
 

@@ -19,6 +19,7 @@
  * Events are caught with out_set_hook(); no sink is open.
  */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,15 +40,44 @@ static struct ev_asset recs[MAX_CAUGHT];
 static int nrecs;
 static int ndnp3_events;
 
+/*
+ * Source events kept while 'capture' is on, to be replayed in other
+ * orders (test_order_free).
+ */
+union any_ev {
+	struct ev_hdr h;
+	struct ev_flow f;
+	struct ev_modbus m;
+	struct ev_dnp3 d;
+};
+
+#define MAX_EVS 128
+
+static union any_ev evs[MAX_EVS];
+static int nevs;
+static bool capture;
+/* the hook runs on two threads in test_order_free */
+static pthread_mutex_t hook_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void hook(const struct ev_hdr *ev, void *arg)
 {
 	(void)arg;
+	pthread_mutex_lock(&hook_lock);
 	if (ev->type == EV_ALERT && nalerts < MAX_CAUGHT)
 		alerts[nalerts++] = *(const struct ev_alert *)ev;
 	if (ev->type == EV_ASSET && nrecs < MAX_CAUGHT)
 		recs[nrecs++] = *(const struct ev_asset *)ev;
 	if (ev->type == EV_DNP3)
 		ndnp3_events++;
+	if (capture && nevs < MAX_EVS) {
+		if (ev->type == EV_FLOW)
+			evs[nevs++].f = *(const struct ev_flow *)ev;
+		else if (ev->type == EV_MODBUS)
+			evs[nevs++].m = *(const struct ev_modbus *)ev;
+		else if (ev->type == EV_DNP3)
+			evs[nevs++].d = *(const struct ev_dnp3 *)ev;
+	}
+	pthread_mutex_unlock(&hook_lock);
 }
 
 static void reset_caught(void)
@@ -121,6 +151,8 @@ struct attr {
 
 static struct ev_dnp3 dn;
 static const uint8_t *g0_rtu_mac = mac_rtu;	/* outstation MAC in send_g0 */
+static const uint8_t *g0_master_mac = mac_master;	/* master MAC */
+static uint16_t g0_link_master = 1, g0_link_out = 10;	/* link addresses */
 
 /*
  * A matched READ / RESPONSE pair, master (link 1) -> outstation (link 10),
@@ -132,23 +164,23 @@ static void send_g0(const char *master, const char *rtu, uint64_t ts,
 	struct dnp3_msg *rq = &dn.req, *rs = &dn.resp;
 
 	memset(&dn, 0, sizeof(dn));
-	hdr(&dn.h, EV_DNP3, master, rtu, 20000, ts, mac_master, g0_rtu_mac);
+	hdr(&dn.h, EV_DNP3, master, rtu, 20000, ts, g0_master_mac, g0_rtu_mac);
 	dn.matched = true;
 	rq->present = true;
 	rq->func = 0x01;			/* READ */
 	rq->ac = 0xC1;
 	rq->fir = rq->fin = true;
 	rq->seq = 1;
-	rq->link_src = 1;
-	rq->link_dst = 10;
+	rq->link_src = g0_link_master;
+	rq->link_dst = g0_link_out;
 	rs->present = true;
 	rs->func = 0x81;			/* RESPONSE */
 	rs->ac = 0xC1;
 	rs->fir = rs->fin = true;
 	rs->seq = 1;
 	rs->has_iin = true;
-	rs->link_src = 10;
-	rs->link_dst = 1;
+	rs->link_src = g0_link_out;
+	rs->link_dst = g0_link_master;
 	for (int i = 0; i < n; i++) {
 		struct dnp3_object *qo = &rq->objects[rq->nobjects++];
 		struct dnp3_object *o = &rs->objects[rs->nobjects++];
@@ -830,20 +862,33 @@ static void test_round_trip(void)
 		test_cond("vendor looked up again", a.vendor &&
 		    strcmp(a.vendor, "TELEMECANIQUE ELECTRIQUE") == 0);
 	}
-	/* replacing a device with the same key: its old address is freed */
+	/*
+	 * Replacing an address (a line for an address already known): its
+	 * facts and its links are the line's.  10.9.2.30 moves from the
+	 * RTU's MAC (whose only address it was) to a new MAC.
+	 */
 	{
-		uint8_t old[16], nw[16];
+		uint8_t plc[16];
 		struct ev_asset a;
+		static const uint8_t mac_new[6] = { 0x02, 0, 0, 0, 0, 0x99 };
+		int rtu_empty = 0;
 
-		test_cond("replace", assets_state_read("asset mac=00:80:f4:01:02:03 "
-		    "ip=10.9.2.31 first=1 last=2", err, sizeof(err)) == 0);
-		ip4(old, "10.9.2.30");
-		ip4(nw, "10.9.2.31");
-		test_cond("old address gone", assets_get(4, old, &a) != 0);
-		test_cond("new address", assets_get(4, nw, &a) == 0 &&
-		    a.first_us == 1 && a.roles == 0 && !a.has_identity);
-		test_eq_u64("still the same number of devices",
-		    assets_list(after, NDEV), nb);
+		test_cond("replace", assets_state_read("asset ip=10.9.2.30 "
+		    "via=02:00:00:00:00:99 first=1 last=2", err, sizeof(err)) == 0);
+		ip4(plc, "10.9.2.30");
+		test_cond("replaced: new MAC, the line's facts only",
+		    assets_get(4, plc, &a) == 0 && a.has_mac &&
+		    memcmp(a.mac, mac_new, 6) == 0 && a.first_us == 1 &&
+		    a.roles == 0 && !a.has_identity && a.nserved == 0);
+		na = assets_list(after, NDEV);
+		/* one more record: the new MAC; the RTU's stays, empty */
+		test_eq_u64("one more record", na, nb + 1);
+		for (size_t i = 0; i < na; i++)
+			if (after[i].has_mac && !memcmp(after[i].mac, mac_rtu, 6))
+				rtu_empty += after[i].nips == 0 &&
+				    after[i].roles == 0;
+		test_eq_u64("the RTU's MAC keeps a record, with no address",
+		    rtu_empty, 1);
 	}
 	free(buf);
 	zones_reset();
@@ -858,17 +903,24 @@ static void test_exact_line(void)
 	struct ev_asset a;
 	uint8_t ip[16];
 	/* written by hand from the format in ot/assets.h */
-	static const char want[] = "asset mac=00:80:f4:01:02:03 ip=10.10.2.30 "
+	static const char want_mac[] = "asset mac=00:80:f4:01:02:03 "
+	    "first=1767571205000000 last=1767571205000000\n";
+	static const char want[] = "asset ip=10.10.2.30 "
+	    "via=00:80:f4:01:02:03 "
 	    "first=1767571205000000 last=1767571205000000 roles=modbus_server "
 	    "units=1 vendor_id=Schneider%20Electric product=BMX%20P34%202020 "
-	    "revision=V1.0 id_source=modbus\n";
+	    "revision=V1.0 id_source=modbus id_ts=1767571205000000,"
+	    "1767571205000000,1767571205000000\n";
 
 	assets_reset();
 	send_devid("10.10.1.10", "10.10.2.30", 1767571205000000ULL,
 	    "Schneider Electric", "BMX P34 2020", "V1.0");
 	buf = write_state(&len);
 	test_cond("exact line for the PLC", strstr(buf, want) != NULL);
-	if (!strstr(buf, want))
+	test_cond("exact line for its MAC", strstr(buf, want_mac) != NULL);
+	test_cond("MAC lines first", strstr(buf, want_mac) < strstr(buf, want) &&
+	    strstr(buf, "asset mac=00:00:54:44:55:66 ") < strstr(buf, want));
+	if (!strstr(buf, want) || !strstr(buf, want_mac))
 		printf("  got:\n%s", buf);
 	free(buf);
 
@@ -878,12 +930,12 @@ static void test_exact_line(void)
 	 * into it.
 	 */
 	assets_reset();
-	snprintf(line, sizeof(line), "asset "
-	    "mac=00:80:F4:01:02:03 ip=10.10.2.20 first=1767571205000000 "
+	snprintf(line, sizeof(line), "asset ip=10.10.2.20 "
+	    "via=00:80:F4:01:02:03 first=1767571205000000 "
 	    "last=1767571206000000 roles=modbus_server,dnp3_outstation "
-	    "served=tcp/502/modbus,tcp/20000/dnp3,udp/47808 units=1,255 "
-	    "dnp3=10,65535 vendor_id=ACME%%20Corp product=RTU-7 revision=1.0 "
-	    "id_source=dnp3 zone=control future_key=whatever\r\n");
+	    "served=udp/47808,tcp/20000/dnp3,tcp/502/modbus units=255,1 "
+	    "dnp3=65535,10 vendor_id=ACME%%20Corp product=RTU-7 revision=1.0 "
+	    "id_source=dnp3 id_ts=5,6,7 zone=control future_key=whatever\r\n");
 	test_cond("hand-written line", assets_state_read(line, err,
 	    sizeof(err)) == 0);
 	memset(line, 'Z', sizeof(line));
@@ -912,6 +964,29 @@ static void test_exact_line(void)
 	    !strcmp(a.id_vendor, "ACME Corp") && !strcmp(a.id_product, "RTU-7")
 	    && !strcmp(a.id_revision, "1.0") && a.id_source == ASSET_ID_DNP3);
 	test_cond("hand-written: zone", strcmp(a.zone, "control") == 0);
+	/* the MAC had no line: its times are the address's; then a line */
+	{
+		static struct ev_asset l[4];
+		uint8_t ip2[16];
+
+		test_cond("hand-written: second address", assets_state_read(
+		    "asset ip=10.10.2.21 via=00:80:f4:01:02:03 first=1767571204000000 "
+		    "last=1767571204000000 units=3", err, sizeof(err)) == 0);
+		test_eq_u64("hand-written: one device", assets_list(l, 4), 1);
+		test_cond("hand-written: two addresses, sorted", l[0].nips == 2 &&
+		    l[0].ips[0][3] == 20 && l[0].ips[1][3] == 21);
+		test_eq_u64("hand-written: first over both", l[0].first_us,
+		    1767571204000000ULL);
+		test_cond("hand-written: units merged and sorted", l[0].nunits == 3 &&
+		    l[0].units[0] == 1 && l[0].units[1] == 3 &&
+		    l[0].units[2] == 255);
+		ip4(ip2, "10.10.2.21");
+		test_cond("hand-written: the second address finds the device",
+		    assets_get(4, ip2, &a) == 0 && a.nips == 2);
+		test_cond("hand-written: mac line", assets_state_read("asset "
+		    "mac=00:80:f4:01:02:03 first=7 last=9", err, sizeof(err)) == 0);
+		test_eq_u64("hand-written: still one device", assets_list(l, 4), 1);
+	}
 	/* minimal line: routed (no mac), no trailing newline */
 	test_cond("minimal line", assets_state_read("asset ip=fd00::7 first=0 "
 	    "last=0", err, sizeof(err)) == 0);
@@ -923,51 +998,76 @@ static void test_exact_line(void)
 }
 
 /*
- * Replacing devices in a crowded address index: 3000 devices of 4
- * addresses each (12000 of the 16384 slots, so long probe runs), then
- * every other one moved to new addresses.  Every address must still lead
- * to its own device, and the old ones to none.
+ * Moving addresses between MACs in a full table: 2000 MACs of 2
+ * addresses each (4000 of the 4096 address entries), then the addresses
+ * of every even MAC re-read via the next (odd) MAC, which then has 4 (a
+ * device, ASSETS_GATEWAY_IPS) while the even one has none.  Every address
+ * must lead to the odd MAC's device; one more address on MAC 1 makes it a
+ * gateway and its 4 addresses routed.  Then the table fills up.
  */
 static void test_replace_crowded(void)
 {
 	char line[256], err[256];
-	int bad = 0, lost = 0, stale = 0;
+	int bad = 0, lost = 0, empty = 0;
 	struct ev_asset a;
+	static struct ev_asset l[ASSETS_LIST_MAX];
+	size_t n;
 
 	assets_reset();
-	for (int d = 0; d < 3000 && !bad; d++) {
-		snprintf(line, sizeof(line), "asset mac=02:00:00:00:%02x:%02x "
-		    "ip=10.20.%d.%d,10.21.%d.%d,10.22.%d.%d,10.23.%d.%d first=1 "
-		    "last=2 units=%d", d >> 8, d & 255, d / 200, d % 200,
-		    d / 200, d % 200, d / 200, d % 200, d / 200, d % 200, d % 200);
-		bad += assets_state_read(line, err, sizeof(err)) != 0;
-	}
-	for (int d = 0; d < 3000 && !bad; d += 2) {
-		snprintf(line, sizeof(line), "asset mac=02:00:00:00:%02x:%02x "
-		    "ip=10.30.%d.%d,10.31.%d.%d first=1 last=3 units=%d",
-		    d >> 8, d & 255, d / 200, d % 200, d / 200, d % 200, d % 200);
-		bad += assets_state_read(line, err, sizeof(err)) != 0;
-	}
-	test_eq_u64("crowded: every line read", bad, 0);
-	for (int d = 0; d < 3000; d++) {
-		for (int net = 20; net <= 31; net++) {
-			uint8_t ip[16] = { 10, (uint8_t)net, (uint8_t)(d / 200),
-				(uint8_t)(d % 200) };
-			bool moved = d % 2 == 0;
-			bool want = (net >= 20 && net <= 23 && !moved) ||
-			    (net >= 30 && moved);
-			int got = assets_get(4, ip, &a);
-
-			if (want && (got != 0 || a.nunits != 1 ||
-			    a.units[0] != d % 200 || a.mac[4] != (d >> 8) ||
-			    a.mac[5] != (d & 255)))
-				lost++;
-			if (!want && got == 0)
-				stale++;
+	for (int d = 0; d < 2000 && !bad; d++)
+		for (int k = 0; k < 2; k++) {
+			snprintf(line, sizeof(line), "asset ip=10.%d.%d.%d "
+			    "via=02:00:00:00:%02x:%02x first=1 last=2 units=%d",
+			    20 + k, d / 200, d % 200, d >> 8, d & 255, d % 200);
+			bad += assets_state_read(line, err, sizeof(err)) != 0;
 		}
+	for (int d = 0; d < 2000 && !bad; d += 2)
+		for (int k = 0; k < 2; k++) {
+			snprintf(line, sizeof(line), "asset ip=10.%d.%d.%d "
+			    "via=02:00:00:00:%02x:%02x first=1 last=3 units=%d",
+			    20 + k, d / 200, d % 200, (d + 1) >> 8, (d + 1) & 255,
+			    d % 200);
+			bad += assets_state_read(line, err, sizeof(err)) != 0;
+		}
+	test_eq_u64("crowded: every line read", bad, 0);
+	for (int d = 0; d < 2000; d++)
+		for (int k = 0; k < 2; k++) {
+			uint8_t ip[16] = { 10, (uint8_t)(20 + k),
+				(uint8_t)(d / 200), (uint8_t)(d % 200) };
+			int owner = d | 1;
+
+			if (assets_get(4, ip, &a) != 0 || a.nips != 4 ||
+			    !a.has_mac || a.mac[4] != (owner >> 8) ||
+			    a.mac[5] != (owner & 255))
+				lost++;
+		}
+	test_eq_u64("crowded: every address finds its new device", lost, 0);
+	n = assets_list(l, ASSETS_LIST_MAX);
+	test_eq_u64("crowded: 2000 records (one per MAC)", n, 2000);
+	for (size_t i = 0; i < n; i++)
+		empty += l[i].nips == 0;
+	test_eq_u64("crowded: 1000 MACs left with no address", empty, 1000);
+	test_cond("crowded: a fifth address", assets_state_read("asset "
+	    "ip=10.99.0.1 via=02:00:00:00:00:01 first=1 last=2", err,
+	    sizeof(err)) == 0);
+	{
+		uint8_t ip[16] = { 10, 20, 0, 0 };
+
+		test_cond("crowded: MAC 1 is now a gateway: its addresses routed",
+		    assets_get(4, ip, &a) == 0 && !a.has_mac && a.nips == 1);
 	}
-	test_eq_u64("crowded: every address finds its device", lost, 0);
-	test_eq_u64("crowded: no old address left", stale, 0);
+	/* 4001 addresses so far: 95 more fit, the next does not */
+	for (int i = 0; i < 95 && !bad; i++) {
+		snprintf(line, sizeof(line), "asset ip=10.98.0.%d first=1 last=2",
+		    i + 1);
+		bad += assets_state_read(line, err, sizeof(err)) != 0;
+	}
+	test_eq_u64("crowded: up to ASSETS_MAX addresses", bad, 0);
+	test_cond("crowded: full", assets_state_read("asset ip=10.98.1.1 "
+	    "first=1 last=2", err, sizeof(err)) == -1 && strstr(err, "full"));
+	test_cond("crowded: a known address can still be replaced",
+	    assets_state_read("asset ip=10.98.0.1 first=1 last=5", err,
+	    sizeof(err)) == 0);
 	assets_reset();
 }
 
@@ -1082,8 +1182,37 @@ static void test_hostile(void)
 	expect_bad("newline inside", "asset ip=10.1.1.2 first=1\nlast=2", NULL);
 	expect_bad("zone too long", "asset ip=10.1.1.2 first=1 last=2 "
 	    "zone=abcdefghijabcdefghijabcdefghijab", "zone");
-	expect_bad("address of another device", "asset mac=00:00:00:00:00:09 "
-	    "ip=10.1.1.1 first=1 last=2", "10.1.1.1");
+	/* mac lines and ip lines (the format since the order-free tables) */
+	expect_bad("mac and ip on one line", "asset mac=00:00:00:00:00:09 "
+	    "ip=10.1.1.1 first=1 last=2", "mac");
+	expect_bad("a fact on a mac line", "asset mac=00:00:00:00:00:09 "
+	    "first=1 last=2 roles=modbus_server", "roles");
+	expect_bad("via on a mac line", "asset mac=00:00:00:00:00:09 "
+	    "first=1 last=2 via=00:00:00:00:00:08", "via");
+	expect_bad("mac line without last", "asset mac=00:00:00:00:00:09 "
+	    "first=1", "last");
+	expect_bad("two addresses", "asset ip=10.1.1.2,10.1.1.3 first=1 last=2",
+	    "ip");
+	expect_bad("five via", "asset ip=10.1.1.2 via=00:00:00:00:00:01,"
+	    "00:00:00:00:00:02,00:00:00:00:00:03,00:00:00:00:00:04,"
+	    "00:00:00:00:00:05 first=1 last=2", "via");
+	expect_bad("via twice", "asset ip=10.1.1.2 via=00:00:00:00:00:01,"
+	    "00:00:00:00:00:01 first=1 last=2", "via");
+	expect_bad("empty via", "asset ip=10.1.1.2 via= first=1 last=2", "via");
+	expect_bad("bad via", "asset ip=10.1.1.2 via=00:00:00:00:00 first=1 "
+	    "last=2", "via");
+	expect_bad("unit twice", "asset ip=10.1.1.2 first=1 last=2 units=3,3",
+	    "units");
+	expect_bad("dnp3 twice", "asset ip=10.1.1.2 first=1 last=2 dnp3=3,3",
+	    "dnp3");
+	expect_bad("port twice", "asset ip=10.1.1.2 first=1 last=2 "
+	    "served=tcp/502,tcp/502/modbus", "served");
+	expect_bad("two id times", "asset ip=10.1.1.2 first=1 last=2 "
+	    "revision=1 id_ts=1,2", "id_ts");
+	expect_bad("four id times", "asset ip=10.1.1.2 first=1 last=2 "
+	    "revision=1 id_ts=1,2,3,4", "id_ts");
+	expect_bad("bad id time", "asset ip=10.1.1.2 first=1 last=2 "
+	    "revision=1 id_ts=1,x,3", "id_ts");
 
 	/* string caps: 63 bytes fit, 64 do not (also when escaped) */
 	o = (size_t)snprintf(line, sizeof(line), "asset ip=10.1.1.3 first=1 "
@@ -1118,11 +1247,12 @@ static void test_hostile(void)
 
 	/* every truncation of a full line: never a crash, table bounded */
 	{
-		static const char full[] = "asset mac=00:80:f4:01:02:03 "
-		    "ip=10.3.0.1,10.3.0.2 first=10 last=20 roles=modbus_server,"
-		    "dnp3_outstation served=tcp/502/modbus,udp/47808 units=1,2 "
+		static const char full[] = "asset ip=10.3.0.1 "
+		    "via=00:80:f4:01:02:03,00:80:f4:01:02:04 first=10 last=20 "
+		    "roles=modbus_server,dnp3_outstation "
+		    "served=tcp/502/modbus,udp/47808 units=1,2 "
 		    "dnp3=10 vendor_id=A%20B product=P revision=R "
-		    "id_source=dnp3 zone=z";
+		    "id_source=dnp3 id_ts=1,2,3 zone=z";
 		size_t fl_len = strlen(full);
 		int ok = 0;
 
@@ -1187,10 +1317,16 @@ static void test_list_print(void)
 	    sizeof(err)) == 0 &&
 	    assets_state_read("asset ip=10.0.0.9 first=1 last=1", err,
 	    sizeof(err)) == 0 &&
-	    assets_state_read("asset ip=192.168.0.1,9.9.9.9 first=1 last=1", err,
+	    assets_state_read("asset ip=192.168.0.1 via=02:00:00:00:00:01 "
+	    "first=1 last=1", err, sizeof(err)) == 0 &&
+	    assets_state_read("asset ip=9.9.9.9 via=02:00:00:00:00:01 "
+	    "first=1 last=1", err, sizeof(err)) == 0 &&
+	    assets_state_read("asset mac=02:00:00:00:00:07 first=1 last=1", err,
 	    sizeof(err)) == 0);
 	n = assets_list(l, 8);
-	test_eq_u64("four listed", n, 4);
+	test_eq_u64("five listed", n, 5);
+	test_cond("a MAC with no address comes last", n == 5 &&
+	    l[4].has_mac && l[4].mac[5] == 7 && l[4].nips == 0);
 	if (n == 4) {
 		char b[4][64];
 
@@ -1214,8 +1350,8 @@ static void test_list_print(void)
 
 	/* one known device in full */
 	assets_reset();
-	test_cond("device line", assets_state_read("asset mac=00:80:f4:01:02:03 "
-	    "ip=10.10.2.20 first=1767571205000000 last=1767657605000000 "
+	test_cond("device line", assets_state_read("asset ip=10.10.2.20 "
+	    "via=00:80:f4:01:02:03 first=1767571205000000 last=1767657605000000 "
 	    "roles=modbus_server,dnp3_outstation served=tcp/502/modbus "
 	    "units=1 dnp3=10 vendor_id=ACME%20Corp product=RTU-7 "
 	    "revision=2.1%1B%5B31m id_source=dnp3 zone=control", err,
@@ -1256,9 +1392,14 @@ static void test_list_print(void)
 
 	/* addresses that do not fit the column are counted, not cut */
 	assets_reset();
-	test_cond("four addresses", assets_state_read("asset "
-	    "ip=10.0.1.1,10.0.1.2,10.0.1.3,10.0.1.4 first=1 last=1", err,
-	    sizeof(err)) == 0);
+	for (int i = 4; i >= 1; i--) {
+		char line[128];
+
+		snprintf(line, sizeof(line), "asset ip=10.0.1.%d "
+		    "via=02:00:00:00:00:01 first=1 last=1", i);
+		test_cond("four addresses", assets_state_read(line, err,
+		    sizeof(err)) == 0);
+	}
 	out = NULL;
 	m = open_memstream(&out, &len);
 	assets_print(m);
@@ -1267,6 +1408,449 @@ static void test_list_print(void)
 	    strstr(out, "\n10.0.1.1,10.0.1.2 +2 "));
 	free(out);
 	assets_reset();
+}
+
+/* ------------------------------------------------------------------------
+ * Order independence: the same set of events in other orders
+ * --------------------------------------------------------------------- */
+
+static const uint8_t mac_gw6[6] = { 0x00, 0x1B, 0x1B, 0x00, 0x00, 0x66 };
+static const uint8_t mac_ews2[6] = { 0x00, 0x00, 0x54, 0x00, 0x00, 0x20 };
+static const uint8_t mac_host[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x30 };
+static const uint8_t mac_two[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x40 };
+static const uint8_t mac_out[6] = { 0x00, 0x80, 0xF4, 0x00, 0x00, 0x50 };
+static const uint8_t mac_a[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x61 };
+static const uint8_t mac_b[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x62 };
+static const uint8_t mac_far[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x70 };
+
+/* A Modbus transaction: FC 43/14 when an identity part is given, else FC 3. */
+static void mb_tx(const char *client, const char *server, uint64_t ts,
+    const uint8_t *cmac, const uint8_t *smac, uint8_t unit,
+    const char *vendor, const char *rev)
+{
+	int k = 0;
+
+	memset(&mb, 0, sizeof(mb));
+	hdr(&mb.h, EV_MODBUS, client, server, 502, ts, cmac, smac);
+	mb.unit = unit;
+	mb.fc = 3;
+	mb.has_request = mb.has_response = mb.matched = true;
+	if (vendor || rev) {
+		mb.fc = 0x2B;
+		mb.has_mei = true;
+		mb.mei_type = 14;
+		mb.has_devid = true;
+		mb.devid.has_response = true;
+	}
+	if (vendor) {
+		mb.devid.objs[k].id = 0;		/* VendorName */
+		snprintf(mb.devid.objs[k++].value, sizeof(mb.devid.objs[0].value),
+		    "%s", vendor);
+	}
+	if (rev) {
+		mb.devid.objs[k].id = 2;		/* MajorMinorRevision */
+		snprintf(mb.devid.objs[k++].value, sizeof(mb.devid.objs[0].value),
+		    "%s", rev);
+	}
+	mb.devid.nobjs = (uint8_t)k;
+	out_emit(&mb.h);
+}
+
+/*
+ * The event set.  Times are deliberately not in array order.  What the
+ * inventory must say, from the rules in ot/assets.h:
+ *   - router mac_gw6: 10.50.0.1-6 and 10.60.0.30 behind it (7 > 4): a
+ *     gateway record, no address; 10.50.0.1-5 routed records;
+ *   - 10.50.0.3 (routed): Modbus server, units 10..1 answered -> the 8
+ *     smallest 1..8; revision answers "1.0"@5000, "2.0"@9000,
+ *     "1.5"@7000, then "A9" and "B2" both @9500 -> "B2"; vendor "Acme";
+ *   - 10.50.0.6 also seen with its own MAC (mac_far, far side of the
+ *     router): mac_far's device, not routed;
+ *   - 10.60.0.30: its own MAC (mac_host) and, forwarded, the router's:
+ *     mac_host's device;
+ *   - mac_two holds 10.60.0.40 and 10.60.0.41: served ports 100, 200,
+ *     ..., 1000 and 502 (11) -> the 8 smallest (100..500, 502, 600, 700);
+ *     502's app seen as "modbus", "Modbus" and none -> "Modbus"
+ *     (strcmp-smallest); vendor "Vendor40"@5000 (.40) and
+ *     "Vendor41"@7000 (.41) -> "Vendor41"; revision "r40"@8000 (Modbus,
+ *     .40) and product "P41"@8000 (DNP3 g0v250, .41): equal latest
+ *     times -> id_source dnp3 (the higher);
+ *   - 10.60.0.50 (mac_out): DNP3 outstation with link addresses 30, 25,
+ *     20, 15, 10, 5 -> 5, 10, 15, 20; g0v252 "DNP Corp"@3000, g0v242
+ *     "3.0"@4000 then "3.1"@6000 -> "3.1";
+ *   - 10.60.0.70 with mac_b and mac_a (one address each): the lower MAC,
+ *     mac_a; mac_b a record with no address;
+ *   - fd00::1 -> fd00::2, no MAC: two routed records.
+ * 8 MACs + 5 + 2 routed = 15 records.
+ */
+static void build_order_set(void)
+{
+	static const struct attr vend = { 252, 0, "DNP Corp" };
+	static const struct attr r30 = { 242, 0, "3.0" };
+	static const struct attr r31 = { 242, 0, "3.1" };
+	static const struct attr p41 = { 250, 0, "P41" };
+	static const uint16_t links[6] = { 30, 25, 20, 15, 10, 5 };
+	static const char *const app502[3] = { "modbus", NULL, "Modbus" };
+	char a[32];
+
+	for (int k = 1; k <= 6; k++) {
+		snprintf(a, sizeof(a), "10.50.0.%d", k);
+		send_flow("10.60.0.20", a, 502, "modbus",
+		    1000 + (uint64_t)((k * 37) % 11) * 100, mac_ews2, mac_gw6);
+	}
+	for (int u = 10; u >= 1; u--)
+		mb_tx("10.60.0.20", "10.50.0.3", 2000 + (uint64_t)((u * 7) % 10),
+		    mac_ews2, mac_gw6, (uint8_t)u, NULL, NULL);
+	mb_tx("10.60.0.20", "10.50.0.3", 5000, mac_ews2, mac_gw6, 1, "Acme",
+	    "1.0");
+	mb_tx("10.60.0.20", "10.50.0.3", 9000, mac_ews2, mac_gw6, 1, NULL,
+	    "2.0");
+	mb_tx("10.60.0.20", "10.50.0.3", 7000, mac_ews2, mac_gw6, 1, NULL,
+	    "1.5");
+	mb_tx("10.60.0.20", "10.50.0.3", 9500, mac_ews2, mac_gw6, 1, NULL,
+	    "A9");
+	mb_tx("10.60.0.20", "10.50.0.3", 9500, mac_ews2, mac_gw6, 1, NULL,
+	    "B2");
+	send_flow("10.60.0.30", "10.50.0.6", 443, NULL, 1500, mac_gw6,
+	    mac_far);
+	send_flow("10.50.0.5", "10.60.0.30", 80, "http", 1600, mac_gw6,
+	    mac_host);
+	send_flow("10.60.0.20", "10.60.0.30", 80, "http", 1700, mac_ews2,
+	    mac_host);
+	for (int k = 1; k <= 10; k++)
+		send_flow("10.60.0.20", k % 2 ? "10.60.0.40" : "10.60.0.41",
+		    (uint16_t)(k * 100), NULL, 3000 + (uint64_t)((k * 3) % 7),
+		    mac_ews2, mac_two);
+	for (int k = 0; k < 3; k++)
+		send_flow("10.60.0.20", k == 1 ? "10.60.0.41" : "10.60.0.40", 502,
+		    app502[k], 3100 + (uint64_t)k, mac_ews2, mac_two);
+	mb_tx("10.60.0.20", "10.60.0.40", 5000, mac_ews2, mac_two, 1,
+	    "Vendor40", NULL);
+	mb_tx("10.60.0.20", "10.60.0.41", 7000, mac_ews2, mac_two, 1,
+	    "Vendor41", NULL);
+	mb_tx("10.60.0.20", "10.60.0.40", 8000, mac_ews2, mac_two, 1, NULL,
+	    "r40");
+	g0_master_mac = mac_ews2;
+	g0_rtu_mac = mac_two;
+	send_g0("10.60.0.20", "10.60.0.41", 8000, &p41, 1);
+	g0_rtu_mac = mac_out;
+	for (int k = 0; k < 6; k++) {
+		g0_link_out = links[k];
+		send_g0("10.60.0.20", "10.60.0.50", 2500 + (uint64_t)k, NULL, 0);
+	}
+	g0_link_out = 10;
+	send_g0("10.60.0.20", "10.60.0.50", 6000, &r31, 1);
+	send_g0("10.60.0.20", "10.60.0.50", 3000, &vend, 1);
+	send_g0("10.60.0.20", "10.60.0.50", 4000, &r30, 1);
+	g0_master_mac = mac_master;
+	g0_rtu_mac = mac_rtu;
+	send_flow("10.60.0.20", "10.60.0.70", 161, "snmp", 1800, mac_ews2,
+	    mac_b);
+	send_flow("10.60.0.20", "10.60.0.70", 161, "snmp", 1900, mac_ews2,
+	    mac_a);
+	memset(&fl, 0, sizeof(fl));
+	hdr(&fl.h, EV_FLOW, "10.0.0.1", "10.0.0.2", 443, 1200, NULL, NULL);
+	fl.h.key.family = 6;
+	memset(fl.h.key.src, 0, 16);
+	memset(fl.h.key.dst, 0, 16);
+	inet_pton(AF_INET6, "fd00::1", fl.h.key.src);
+	inet_pton(AF_INET6, "fd00::2", fl.h.key.dst);
+	fl.h.app_proto = "tls";
+	fl.pkts[0] = fl.pkts[1] = 2;
+	fl.payload_bytes[0] = fl.payload_bytes[1] = 10;
+	out_emit(&fl.h);
+}
+
+static const struct ev_asset *by_mac(const struct ev_asset *l, size_t n,
+    const uint8_t mac[6])
+{
+	for (size_t i = 0; i < n; i++)
+		if (l[i].has_mac && memcmp(l[i].mac, mac, 6) == 0)
+			return &l[i];
+	return NULL;
+}
+
+/* The record whose address list holds s. */
+static const struct ev_asset *by_ip(const struct ev_asset *l, size_t n,
+    const char *s)
+{
+	uint8_t ip[16] = { 0 };
+	int fam = strchr(s, ':') ? 6 : 4;
+
+	inet_pton(fam == 6 ? AF_INET6 : AF_INET, s, ip);
+	for (size_t i = 0; i < n; i++)
+		for (unsigned j = 0; j < l[i].nips; j++)
+			if (l[i].ip_family[j] == fam && !memcmp(l[i].ips[j], ip, 16))
+				return &l[i];
+	return NULL;
+}
+
+/* The reference inventory checked against the rules, value by value. */
+static void check_order_set(const struct ev_asset *l, size_t n)
+{
+	const struct ev_asset *r;
+	static const uint16_t ports[8] = { 100, 200, 300, 400, 500, 502, 600,
+		700 };
+
+	test_eq_u64("order set: 15 records", n, 15);
+	r = by_mac(l, n, mac_gw6);
+	test_cond("router: a gateway record with no address", r &&
+	    r->roles == ASSET_ROLE_GATEWAY && r->nips == 0 && r->vendor &&
+	    r->first_us == 1100 && r->last_us == 9500);
+	for (int k = 1; k <= 5; k++) {
+		char a[32];
+
+		snprintf(a, sizeof(a), "10.50.0.%d", k);
+		r = by_ip(l, n, a);
+		/* a flow answered on tcp/502: a port served (no role) */
+		test_cond("router: addresses behind it routed", r && !r->has_mac &&
+		    r->nips == 1 && r->nserved == 1 && r->served[0].port == 502);
+	}
+	r = by_ip(l, n, "10.50.0.3");
+	test_cond("routed PLC: units 1..8 (smallest kept)", r && r->nunits == 8 &&
+	    r->units[0] == 1 && r->units[7] == 8);
+	test_cond("routed PLC: latest revision, tie by the greater string", r &&
+	    !strcmp(r->id_revision, "B2") && !strcmp(r->id_vendor, "Acme") &&
+	    r->id_source == ASSET_ID_MODBUS);
+	test_cond("routed PLC: first/last min/max", r && r->first_us == 1000 +
+	    (3 * 37 % 11) * 100 && r->last_us == 9500);
+	r = by_ip(l, n, "10.50.0.6");
+	test_cond("far host: its own MAC wins over the router's", r &&
+	    r->has_mac && !memcmp(r->mac, mac_far, 6));
+	r = by_ip(l, n, "10.60.0.30");
+	test_cond("SPAN host: its own device", r && r->has_mac &&
+	    !memcmp(r->mac, mac_host, 6) && r->nips == 1 && r->nserved == 1 &&
+	    r->served[0].port == 80 && r->first_us == 1500);
+	r = by_mac(l, n, mac_two);
+	test_cond("two addresses: one device, sorted", r && r->nips == 2 &&
+	    r->ips[0][3] == 40 && r->ips[1][3] == 41);
+	test_eq_u64("two addresses: 8 ports kept", r ? r->nserved : 0, 8);
+	for (int i = 0; r && i < 8 && i < r->nserved; i++)
+		test_cond("two addresses: the smallest ports, sorted",
+		    r->served[i].proto == 6 && r->served[i].port == ports[i]);
+	test_cond("two addresses: 502 named by the smallest name", r &&
+	    r->served[5].app && !strcmp(r->served[5].app, "Modbus"));
+	test_cond("two addresses: identity part by part, latest", r &&
+	    !strcmp(r->id_vendor, "Vendor41") && !strcmp(r->id_product, "P41")
+	    && !strcmp(r->id_revision, "r40"));
+	test_eq_u64("two addresses: id_source of the latest (tie: dnp3)",
+	    r ? r->id_source : 0, ASSET_ID_DNP3);
+	r = by_ip(l, n, "10.60.0.50");
+	test_cond("outstation: 4 smallest link addresses", r && r->ndnp3 == 4 &&
+	    r->dnp3_addrs[0] == 5 && r->dnp3_addrs[1] == 10 &&
+	    r->dnp3_addrs[2] == 15 && r->dnp3_addrs[3] == 20);
+	test_cond("outstation: g0 identity by time", r &&
+	    !strcmp(r->id_vendor, "DNP Corp") && !strcmp(r->id_revision, "3.1")
+	    && r->id_source == ASSET_ID_DNP3);
+	r = by_ip(l, n, "10.60.0.70");
+	test_cond("two MACs, one address each: the lower MAC", r && r->has_mac &&
+	    !memcmp(r->mac, mac_a, 6));
+	r = by_mac(l, n, mac_b);
+	test_cond("the other MAC: a record with no address", r && r->nips == 0);
+	r = by_ip(l, n, "fd00::2");
+	test_cond("no MAC: routed", r && !r->has_mac && r->nips == 1);
+}
+
+static struct ev_asset ref_list[32], ref_flush[32];
+static size_t ref_n;
+static int ref_nflush;
+
+/* Compares the inventory now (list and flush) with the reference. */
+static int compare_now(const char *what)
+{
+	static struct ev_asset l[32];
+	size_t n;
+	int bad = 0;
+
+	n = assets_list(l, 32);
+	reset_caught();
+	assets_flush();
+	if (n != ref_n || nrecs != ref_nflush) {
+		printf("  %s: %zu records (flush %d), want %zu (%d)\n", what, n,
+		    nrecs, ref_n, ref_nflush);
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *d = asset_diff(&l[i], &ref_list[i]);
+
+		if (!d)
+			d = asset_diff(&recs[i], &ref_flush[i]);
+		if (!d && (recs[i].h.event_id != ref_flush[i].h.event_id ||
+		    recs[i].h.ts_us != ref_flush[i].h.ts_us ||
+		    recs[i].reason != ASSET_REASON_INVENTORY))
+			d = "flush header";
+		if (d) {
+			printf("  %s: record %zu differs in %s\n", what, i, d);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+static void replay(const int *order, int n)
+{
+	for (int i = 0; i < n; i++)
+		out_emit(&evs[order[i]].h);
+}
+
+struct half {
+	int which;		/* 0: even events ascending, 1: odd descending */
+};
+
+static void *replay_half(void *arg)
+{
+	const struct half *hf = arg;
+
+	if (hf->which == 0) {
+		for (int i = 0; i < nevs; i += 2)
+			out_emit(&evs[i].h);
+	} else {
+		for (int i = nevs - 1 - ((nevs - 1) % 2 == 0); i >= 0; i -= 2)
+			out_emit(&evs[i].h);
+	}
+	return NULL;
+}
+
+static void test_order_free(void)
+{
+	int order[MAX_EVS];
+	int bad;
+	uint32_t x = 777;
+	char *buf;
+	size_t len;
+
+	assets_reset();
+	reset_caught();
+	nevs = 0;
+	capture = true;
+	build_order_set();
+	capture = false;
+	test_cond("order set: every event kept", nevs > 40 && nevs < MAX_EVS);
+	ref_n = assets_list(ref_list, 32);
+	check_order_set(ref_list, ref_n);
+	reset_caught();
+	assets_flush();
+	ref_nflush = nrecs;
+	test_eq_u64("order set: flush writes every record", ref_nflush, ref_n);
+	if (ref_n > 32 || ref_nflush > 32)
+		return;
+	memcpy(ref_flush, recs, sizeof(ref_flush[0]) * (size_t)nrecs);
+	for (size_t i = 0; i < ref_n; i++)
+		test_cond("flush in list order", !asset_diff(&ref_flush[i],
+		    &ref_list[i]));
+
+	/* the same events again, in the same order: the same inventory */
+	for (int i = 0; i < nevs; i++)
+		order[i] = i;
+	assets_reset();
+	replay(order, nevs);
+	test_eq_u64("replay, same order", compare_now("same"), 0);
+	/* reversed */
+	for (int i = 0; i < nevs; i++)
+		order[i] = nevs - 1 - i;
+	assets_reset();
+	replay(order, nevs);
+	test_eq_u64("reversed order: same records", compare_now("reversed"), 0);
+	/* shuffled (Fisher-Yates, fixed seeds) */
+	for (int round = 0; round < 5; round++) {
+		for (int i = 0; i < nevs; i++)
+			order[i] = i;
+		for (int i = nevs - 1; i > 0; i--) {
+			int j, t;
+
+			x = x * 1103515245u + 12345u;
+			j = (int)((x >> 8) % (uint32_t)(i + 1));
+			t = order[i];
+			order[i] = order[j];
+			order[j] = t;
+		}
+		assets_reset();
+		replay(order, nevs);
+		test_eq_u64("shuffled order: same records", compare_now("shuffled"),
+		    0);
+	}
+	/* the shuffled tables through the state file: still the same */
+	buf = write_state(&len);
+	assets_reset();
+	test_eq_u64("order set: state reads back", read_state(buf), 0);
+	free(buf);
+	{
+		static struct ev_asset l[32];
+		size_t n = assets_list(l, 32);
+		int diff = n != ref_n;
+
+		for (size_t i = 0; i < n && i < ref_n; i++)
+			diff += asset_diff(&l[i], &ref_list[i]) != NULL;
+		test_eq_u64("order set: state round trip", diff, 0);
+	}
+	/* two threads interleaving the events, as two workers do */
+	bad = 0;
+	for (int round = 0; round < 20; round++) {
+		pthread_t t[2];
+		struct half hf[2] = { { 0 }, { 1 } };
+
+		assets_reset();
+		for (int k = 0; k < 2; k++)
+			if (pthread_create(&t[k], NULL, replay_half, &hf[k]) != 0)
+				abort();
+		for (int k = 0; k < 2; k++)
+			pthread_join(t[k], NULL);
+		bad += compare_now("two threads");
+	}
+	test_eq_u64("two threads, 20 rounds: same records", bad, 0);
+	assets_reset();
+}
+
+/*
+ * Hostile: one MAC with 100,000 addresses (a scan through a router, or a
+ * forged source).  The tables stay fixed, the losses are counted, the
+ * MAC is a gateway, and a local device seen afterwards still gets in
+ * (addresses behind a gateway fill at most three quarters).
+ */
+static void test_flood(void)
+{
+	static const uint8_t mac_scan[6] = { 0x02, 0xBA, 0xD0, 0x00, 0x00, 0x01 };
+	static const uint8_t mac_late[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x99 };
+	static struct ev_asset l[ASSETS_LIST_MAX];
+	const struct ev_asset *r;
+	size_t n;
+	int routed = 0;
+
+	assets_reset();
+	reset_caught();
+	for (int i = 0; i < 100000; i++) {
+		char src[32];
+
+		snprintf(src, sizeof(src), "10.%d.%d.%d", 100 + (i >> 16),
+		    (i >> 8) & 255, i & 255);
+		memset(&fl, 0, sizeof(fl));
+		hdr(&fl.h, EV_FLOW, src, "192.168.9.9", 502, 1000 + (uint64_t)i,
+		    mac_scan, mac_rtu);
+		fl.pkts[0] = 1;
+		out_emit(&fl.h);
+	}
+	send_flow("192.168.9.10", "192.168.9.9", 502, "modbus", 200000,
+	    mac_late, mac_rtu);
+	test_cond("flood: losses counted", assets_dropped() > 90000);
+	n = assets_list(l, ASSETS_LIST_MAX);
+	test_cond("flood: bounded", n <= ASSETS_LIST_MAX);
+	for (size_t i = 0; i < n; i++)
+		routed += !l[i].has_mac;
+	test_cond("flood: routed addresses capped below the table",
+	    routed > 1000 && routed < ASSETS_MAX);
+	r = by_mac(l, n, mac_scan);
+	/* its times cover what was recorded, not the frames dropped */
+	test_cond("flood: the MAC is a gateway", r &&
+	    r->roles == ASSET_ROLE_GATEWAY && r->nips == 0 &&
+	    r->first_us == 1000);
+	r = by_ip(l, n, "192.168.9.9");
+	test_cond("flood: the server keeps its device", r && r->has_mac &&
+	    !memcmp(r->mac, mac_rtu, 6));
+	r = by_ip(l, n, "192.168.9.10");
+	test_cond("flood: a local device seen later still gets in", r &&
+	    r->has_mac && !memcmp(r->mac, mac_late, 6));
+	assets_reset();
+	test_eq_u64("reset clears the count", assets_dropped(), 0);
 }
 
 int main(void)
@@ -1280,6 +1864,8 @@ int main(void)
 	test_replace_crowded();
 	test_hostile();
 	test_list_print();
+	test_order_free();
+	test_flood();
 	out_set_hook(NULL, NULL);
 	return test_report();
 }

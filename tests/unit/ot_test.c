@@ -633,7 +633,13 @@ static void test_assets(void)
 	test_eq_u64("known devices: no record", nassets, 2);
 	assets_set_realtime(false);
 
-	/* a MAC with many addresses is a gateway; later ones are routed */
+	/*
+	 * A MAC with more than ASSETS_GATEWAY_IPS (4) addresses is a gateway
+	 * (ot/assets.h): a record with the MAC, role "gateway" and no
+	 * address, and EVERY address behind it routed (keyed by IP).  The
+	 * rule used to keep the first four on the MAC's record, which made
+	 * the record depend on the order of events; now it does not.
+	 */
 	assets_reset();
 	for (int i = 0; i < 8; i++) {
 		char src[32];
@@ -648,13 +654,30 @@ static void test_assets(void)
 	}
 	{
 		uint8_t r1[16] = { 10, 77, 0, 8 }, r0[16] = { 10, 77, 0, 1 };
+		static struct ev_asset l[16];
+		size_t n = assets_list(l, 16);
+		int gw = 0;
 
 		test_cond("8th address: routed (no MAC)", assets_get(4, r1, &a) == 0 &&
-		    !a.has_mac);
-		test_cond("router MAC marked gateway", assets_get(4, r0, &a) == 0 &&
-		    (a.roles & ASSET_ROLE_GATEWAY));
+		    !a.has_mac && a.nips == 1);
+		test_cond("1st address: routed too", assets_get(4, r0, &a) == 0 &&
+		    !a.has_mac && !(a.roles & ASSET_ROLE_GATEWAY));
 		test_cond("no vendor through a gateway",
 		    assets_vendor(4, r0) == NULL);
+		for (size_t i = 0; i < n; i++)
+			if (l[i].has_mac && memcmp(l[i].mac, ews_mac, 6) == 0) {
+				gw++;
+				test_cond("gateway record: role, no address",
+				    l[i].roles == ASSET_ROLE_GATEWAY &&
+				    l[i].nips == 0);
+				test_eq_u64("gateway first seen", l[i].first_us,
+				    11000000);
+				test_eq_u64("gateway last seen", l[i].last_us,
+				    11000007);
+			}
+		test_eq_u64("one gateway record", gw, 1);
+		/* 8 routed + the gateway + the server (its own MAC) */
+		test_eq_u64("ten records", n, 10);
 	}
 	assets_reset();
 }
