@@ -41,11 +41,67 @@ struct bl_pends {
 	struct bl_pend p[BL_PEND];
 };
 
+/*
+ * New devices wait BL_NEWDEV_HOLD of capture time before they are reported,
+ * so that the alert names the earliest peer (lowest time, then lowest
+ * address) of all the events seen meanwhile, whichever worker saw them:
+ * with several workers one device's conversations land on different
+ * workers, and the first one processed is not the first one in time.
+ */
+#define BL_NEWDEV 256
+#define BL_NEWDEV_HOLD (60ULL * 1000000)
+
+struct bl_newdev {
+	uint32_t dev;			/* index in bl_tab.dev */
+	struct ev_hdr h;		/* the earliest event so far */
+	uint8_t peer[16];
+};
+
+static struct bl_newdev bl_newdev[BL_NEWDEV];	/* under bl_tab.lock */
+static unsigned bl_nnew;
+
 struct bl_tab bl_tab = { .lock = PTHREAD_MUTEX_INITIALIZER,
-	.period_us = BL_DEFAULT_PERIOD };
+	.period_us = BL_DEFAULT_PERIOD, .nworkers = 1 };
 
 static _Thread_local int bl_worker;
 static _Thread_local uint64_t bl_next_check;
+
+/*
+ * Per-thread cache of what a flow's Modbus/DNP3 transactions resolved to:
+ * its edge, whether both of its devices were noted, and its facts, so a
+ * polling connection does not hash and probe the tables on every
+ * transaction.  Entries are indices, valid while bl_tab.gen is unchanged
+ * (the tables never delete; a reset or a state load bumps gen).
+ */
+#define BL_CACHE 512		/* power of two */
+#define BL_CACHE_FACTS 6
+
+struct bl_cache {
+	uint64_t flow_id;
+	uint32_t gen;
+	int32_t edge;
+	uint8_t devs;		/* bit 0 client, bit 1 server noted */
+	uint8_t nfacts, next;
+	uint64_t fkey[BL_CACHE_FACTS];
+	int32_t fidx[BL_CACHE_FACTS];
+};
+
+static _Thread_local struct bl_cache bl_cache[BL_CACHE];
+
+/* The cache entry of a flow (reset when it held another flow). */
+static struct bl_cache *cache_get(uint64_t flow_id)
+{
+	struct bl_cache *c = &bl_cache[(flow_id ^ (flow_id >> 17)) &
+	    (BL_CACHE - 1)];
+
+	if (c->flow_id != flow_id || c->gen != bl_tab.gen) {
+		memset(c, 0, sizeof(*c));
+		c->flow_id = flow_id;
+		c->gen = bl_tab.gen;
+		c->edge = -1;
+	}
+	return c;
+}
 
 void baseline_set_period(uint64_t us)
 {
@@ -54,7 +110,18 @@ void baseline_set_period(uint64_t us)
 
 void baseline_set_workers(int n)
 {
-	bl_tab.nworkers = n > 0 ? n : 1;
+	bl_tab.nworkers = n > 0 ? (n < BL_WORKERS ? n : BL_WORKERS) : 1;
+	memset(bl_tab.wtick, 0, sizeof(bl_tab.wtick));
+}
+
+void baseline_capture_start(uint64_t ts_us)
+{
+	pthread_mutex_lock(&bl_tab.lock);
+	if (!bl_tab.learn_start_us)
+		bl_tab.learn_start_us = ts_us;
+	if (!bl_tab.resume_us)
+		bl_tab.resume_us = ts_us;
+	pthread_mutex_unlock(&bl_tab.lock);
 }
 
 void baseline_thread_init(int worker)
@@ -72,6 +139,9 @@ void baseline_reset(void)
 	bl_tab.forced = false;
 	bl_tab.full_drops = 0;
 	bl_tab.ndev = bl_tab.nedge = bl_tab.nfact = bl_tab.not = 0;
+	bl_tab.gen++;
+	bl_nnew = 0;
+	memset(bl_tab.wtick, 0, sizeof(bl_tab.wtick));
 	memset(bl_tab.dev, 0, sizeof(bl_tab.dev));
 	memset(bl_tab.edge, 0, sizeof(bl_tab.edge));
 	memset(bl_tab.fact, 0, sizeof(bl_tab.fact));
@@ -321,13 +391,88 @@ static const char *app_static(const char *app)
  * Learning and checking
  * --------------------------------------------------------------------- */
 
+static void new_device_alert(struct bl_pends *ps, const struct ev_hdr *h,
+    int family, const uint8_t *ip, const uint8_t *peer, bool full)
+{
+	if (full)
+		pend(ps, h, "ot.baseline.new_device", "baseline", family, ip,
+		    peer, "", "{src} appeared on the network, first seen "
+		    "talking to {dst}; it is not in the baseline (the device "
+		    "table is full).");
+	else
+		pend(ps, h, "ot.baseline.new_device", "baseline", family, ip,
+		    peer, "", "{src} appeared on the network, first seen "
+		    "talking to {dst}; it was not seen while learning.");
+}
+
+/* True when (ts, peer) comes before the held event of n. */
+static bool newdev_earlier(const struct bl_newdev *n, uint64_t ts,
+    const uint8_t *peer)
+{
+	if (ts != n->h.ts_us)
+		return ts < n->h.ts_us;
+	return memcmp(peer, n->peer, 16) < 0;
+}
+
+static void newdev_hold(struct bl_pends *ps, const struct ev_hdr *h,
+    long i, const uint8_t *peer)
+{
+	struct bl_device *d = &bl_tab.dev[i];
+	struct bl_newdev *n;
+
+	if (d->newdev) {
+		n = &bl_newdev[d->newdev - 1];
+		if (newdev_earlier(n, h->ts_us, peer)) {
+			n->h = *h;
+			memcpy(n->peer, peer, 16);
+		}
+		return;
+	}
+	if (bl_nnew >= BL_NEWDEV) {	/* too many at once: report now */
+		new_device_alert(ps, h, d->family, d->ip, peer, false);
+		return;
+	}
+	n = &bl_newdev[bl_nnew++];
+	n->dev = (uint32_t)i;
+	n->h = *h;
+	memcpy(n->peer, peer, 16);
+	d->newdev = (uint16_t)bl_nnew;
+}
+
+/*
+ * Reports the held new devices whose earliest event is older than
+ * BL_NEWDEV_HOLD at 'now' (all of them when 'all'), as many as fit in ps;
+ * caller holds the lock.
+ */
+static void newdev_release(struct bl_pends *ps, uint64_t now, bool all)
+{
+	unsigned j = 0;
+
+	while (j < bl_nnew && ps->n < BL_PEND) {
+		struct bl_newdev *n = &bl_newdev[j];
+		struct bl_device *d = &bl_tab.dev[n->dev];
+
+		if (!all && now < n->h.ts_us + BL_NEWDEV_HOLD) {
+			j++;
+			continue;
+		}
+		if (d->status == BASELINE_NEW)	/* not accepted meanwhile */
+			new_device_alert(ps, &n->h, d->family, d->ip, n->peer,
+			    false);
+		d->newdev = 0;
+		if (j != --bl_nnew) {
+			*n = bl_newdev[bl_nnew];
+			bl_tab.dev[n->dev].newdev = (uint16_t)(j + 1);
+		}
+	}
+}
+
 static void device_note(struct bl_pends *ps, const struct ev_hdr *h,
     bool enf, int family, const uint8_t *ip, const uint8_t *peer)
 {
 	bool found;
 	long i;
 	struct bl_device *d;
-	char pt[48];
 
 	if (!is_device(family, ip))
 		return;
@@ -335,10 +480,7 @@ static void device_note(struct bl_pends *ps, const struct ev_hdr *h,
 	if (i < 0) {
 		bl_tab.full_drops++;
 		if (enf)	/* not remembered: alerts.c aggregates the repeats */
-			pend(ps, h, "ot.baseline.new_device", "baseline", family, ip,
-			    peer, "", "{src} appeared on the network, first seen "
-			    "talking to {dst}; it is not in the baseline (the "
-			    "device table is full).");
+			new_device_alert(ps, h, family, ip, peer, true);
 		return;
 	}
 	d = &bl_tab.dev[i];
@@ -347,6 +489,8 @@ static void device_note(struct bl_pends *ps, const struct ev_hdr *h,
 			d->last_us = h->ts_us;
 		if (h->ts_us < d->first_us)
 			d->first_us = h->ts_us;
+		if (d->newdev)
+			newdev_hold(ps, h, i, peer);
 		return;
 	}
 	d->used = 1;
@@ -355,12 +499,8 @@ static void device_note(struct bl_pends *ps, const struct ev_hdr *h,
 	d->first_us = d->last_us = h->ts_us;
 	d->status = enf ? BASELINE_NEW : BASELINE_LEARNED;
 	bl_tab.ndev++;
-	if (!enf)
-		return;
-	bl_ip_text(family, peer, pt, sizeof(pt));
-	pend(ps, h, "ot.baseline.new_device", "baseline", family, ip, peer, "",
-	    "{src} appeared on the network, first seen talking to {dst}; it "
-	    "was not seen while learning.");
+	if (enf)
+		newdev_hold(ps, h, i, peer);
 }
 
 /*
@@ -369,7 +509,7 @@ static void device_note(struct bl_pends *ps, const struct ev_hdr *h,
  * edge has status new.
  */
 static long edge_note(struct bl_pends *ps, const struct ev_hdr *h, bool enf,
-    const char *app, bool *is_new)
+    const char *app, long hint, bool *is_new)
 {
 	const struct flow_key *k = &h->key;
 	struct bl_edge key, *e;
@@ -394,7 +534,12 @@ static long edge_note(struct bl_pends *ps, const struct ev_hdr *h, bool enf,
 	if (!spub)
 		memcpy(key.server, k->dst, (size_t)bl_alen(k->family));
 	peer = spub ? k->dst : cpub ? k->src : NULL;
-	i = bl_edge_slot(&key, &found);
+	if (hint >= 0) {
+		i = hint;	/* this flow's edge, from the cache */
+		found = true;
+	} else {
+		i = bl_edge_slot(&key, &found);
+	}
 	if (i >= 0 && !found) {
 		e = &bl_tab.edge[i];
 		*e = key;
@@ -574,18 +719,35 @@ void bl_range_add(struct bl_fact *f, uint16_t lo, uint16_t hi,
  * Notes a fact; returns it (or NULL when the table is full).  *created:
  * it did not exist.
  */
-static struct bl_fact *fact_note(long edge, bool edge_new, bool enf,
-    uint8_t kind, uint16_t unit, uint16_t master, uint8_t code, uint64_t ts,
-    bool *created)
+static struct bl_fact *fact_note(struct bl_cache *c, long edge,
+    bool edge_new, bool enf, uint8_t kind, uint16_t unit, uint16_t master,
+    uint8_t code, uint64_t ts, bool *created)
 {
-	bool found;
-	long i;
+	uint64_t ck = (uint64_t)kind << 40 | (uint64_t)code << 32 |
+	    (uint64_t)unit << 16 | master;
+	bool found = false;
+	long i = -1;
 	struct bl_fact *f;
 
 	*created = false;
 	if (edge < 0)
 		return NULL;
-	i = bl_fact_slot((uint32_t)edge, kind, unit, master, code, &found);
+	for (unsigned j = 0; j < c->nfacts; j++)
+		if (c->fkey[j] == ck) {
+			i = c->fidx[j];
+			found = true;
+			break;
+		}
+	if (!found) {
+		i = bl_fact_slot((uint32_t)edge, kind, unit, master, code, &found);
+		if (i >= 0) {
+			unsigned j = c->nfacts < BL_CACHE_FACTS ? c->nfacts++ :
+			    c->next++ % BL_CACHE_FACTS;
+
+			c->fkey[j] = ck;
+			c->fidx[j] = (int32_t)i;
+		}
+	}
 	if (i < 0) {
 		bl_tab.full_drops++;
 		return NULL;
@@ -661,15 +823,22 @@ static void observe_modbus(struct bl_pends *ps, const struct ev_modbus *m)
 	char det[64];
 	const char *fname;
 
-	if (m->has_request)
+	struct bl_cache *cc = cache_get(h->flow_id);
+
+	if (m->has_request && !(cc->devs & 1)) {
 		device_note(ps, h, enf, h->key.family, c, s);
-	if (m->has_response)
+		cc->devs |= 1;
+	}
+	if (m->has_response && !(cc->devs & 2)) {
 		device_note(ps, h, enf, h->key.family, s, c);
-	ei = edge_note(ps, h, enf, "modbus", &edge_new);
+		cc->devs |= 2;
+	}
+	ei = edge_note(ps, h, enf, "modbus", cc->edge, &edge_new);
+	cc->edge = (int32_t)ei;
 	poll_note(ei, enf, m->has_request, m->has_response, h->ts_us);
 	if (!m->has_request || m->request_lost)
 		return;
-	f = fact_note(ei, edge_new, enf, BL_FACT_MODBUS_FC, m->unit, 0, fc,
+	f = fact_note(cc, ei, edge_new, enf, BL_FACT_MODBUS_FC, m->unit, 0, fc,
 	    h->ts_us, &created);
 	if (f && enf && !edge_new && f->status == BASELINE_NEW) {
 		struct alert_in *in;
@@ -689,7 +858,7 @@ static void observe_modbus(struct bl_pends *ps, const struct ev_modbus *m)
 	}
 	if (!modbus_write_range(m, &table, &lo, &hi))
 		return;
-	w = fact_note(ei, edge_new, enf, BL_FACT_MODBUS_WRITE, m->unit, 0,
+	w = fact_note(cc, ei, edge_new, enf, BL_FACT_MODBUS_WRITE, m->unit, 0,
 	    table, h->ts_us, &created);
 	if (!w || range_known(w, lo, hi))
 		return;
@@ -722,18 +891,24 @@ static void observe_dnp3(struct bl_pends *ps, const struct ev_dnp3 *d)
 	struct bl_fact *f;
 	long ei;
 
+	struct bl_cache *cc = cache_get(h->flow_id);
+	bool rev = h->dir == DIR_TO_CLIENT;
+
 	/* the request's sender asked; whoever answered is alive */
-	if (req)
-		device_note(ps, h, enf, h->key.family,
-		    h->dir == DIR_TO_CLIENT ? s : c, h->dir == DIR_TO_CLIENT ? c : s);
-	if (resp)
-		device_note(ps, h, enf, h->key.family,
-		    h->dir == DIR_TO_CLIENT ? c : s, h->dir == DIR_TO_CLIENT ? s : c);
-	ei = edge_note(ps, h, enf, "dnp3", &edge_new);
+	if (req && !(cc->devs & (rev ? 2 : 1))) {
+		device_note(ps, h, enf, h->key.family, rev ? s : c, rev ? c : s);
+		cc->devs |= rev ? 2 : 1;
+	}
+	if (resp && !(cc->devs & (rev ? 1 : 2))) {
+		device_note(ps, h, enf, h->key.family, rev ? c : s, rev ? s : c);
+		cc->devs |= rev ? 1 : 2;
+	}
+	ei = edge_note(ps, h, enf, "dnp3", cc->edge, &edge_new);
+	cc->edge = (int32_t)ei;
 	poll_note(ei, enf, req, resp, h->ts_us);
 	if (!req)
 		return;
-	f = fact_note(ei, edge_new, enf, BL_FACT_DNP3_FC, d->req.link_dst,
+	f = fact_note(cc, ei, edge_new, enf, BL_FACT_DNP3_FC, d->req.link_dst,
 	    d->req.link_src, d->req.func, h->ts_us, &created);
 	if (f && enf && !edge_new && f->status == BASELINE_NEW) {
 		struct alert_in *in;
@@ -771,7 +946,7 @@ static void observe_flow(struct bl_pends *ps, const struct ev_flow *fl)
 		device_note(ps, h, enf, h->key.family, h->key.dst, h->key.src);
 	if (h->key.proto == 6 && !answered)
 		return;
-	(void)edge_note(ps, h, enf, app, &edge_new);
+	(void)edge_note(ps, h, enf, app, -1, &edge_new);
 }
 
 void baseline_observe(const struct ev_hdr *ev)
@@ -909,6 +1084,20 @@ static void silence_check(struct bl_pends *ps, uint64_t now, bool all)
 	}
 }
 
+/*
+ * The capture time every worker has reached (the lowest last tick): an
+ * event a lagging worker has still to report is no older than this.
+ */
+static uint64_t tick_floor(void)
+{
+	uint64_t m = bl_tab.wtick[0];
+
+	for (int i = 1; i < bl_tab.nworkers; i++)
+		if (bl_tab.wtick[i] < m)
+			m = bl_tab.wtick[i];
+	return m;
+}
+
 void baseline_tick(uint64_t now_us)
 {
 	struct bl_pends ps;
@@ -920,9 +1109,13 @@ void baseline_tick(uint64_t now_us)
 		bl_tab.resume_us = now_us;
 	if (now_us > bl_tab.last_tick_us)
 		bl_tab.last_tick_us = now_us;
+	if (bl_worker >= 0 && bl_worker < bl_tab.nworkers &&
+	    now_us > bl_tab.wtick[bl_worker])
+		bl_tab.wtick[bl_worker] = now_us;
 	if (now_us >= bl_next_check) {
 		bl_next_check = now_us + BASELINE_CHECK_US;
 		silence_check(&ps, now_us, false);
+		newdev_release(&ps, tick_floor(), false);
 	}
 	pthread_mutex_unlock(&bl_tab.lock);
 	raise_all(&ps);
@@ -938,6 +1131,13 @@ void baseline_finish(uint64_t now_us)
 		silence_check(&ps, now_us, true);
 	pthread_mutex_unlock(&bl_tab.lock);
 	raise_all(&ps);
+	do {		/* held new devices, BL_PEND at a time */
+		ps.n = 0;
+		pthread_mutex_lock(&bl_tab.lock);
+		newdev_release(&ps, 0, true);
+		pthread_mutex_unlock(&bl_tab.lock);
+		raise_all(&ps);
+	} while (ps.n);
 }
 
 void baseline_get_stats(struct baseline_stats *st)

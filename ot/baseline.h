@@ -30,14 +30,21 @@
  *
  * Mode: learning until capture time reaches learn_start + the learning
  * period (config ot.learning_hours, default 168 = 7 days; learn_start is
- * the time of the first event ever seen, kept in the state file), then
+ * the time of the first packet of the first offline run, or live of the
+ * first event, kept in the state file), then
  * enforcing.  The mode of an event is judged from its own timestamp, so it
  * does not depend on which worker sees it first.  `spanlog baseline
  * enforce` ends learning at once.
  *
  * Learning adds everything as "learned".  Enforcing adds what is new as
  * "new" and raises, through ot/alerts.c (category "baseline"):
- *   ot.baseline.new_device       a device not seen before (once; count 1);
+ *   ot.baseline.new_device       a device not seen before (once; count 1),
+ *                                reported a minute of capture time (every
+ *                                worker's) after it was first seen, naming
+ *                                the earliest peer of the events seen by
+ *                                then (the lowest address at a tie), so
+ *                                the alert does not depend on the order
+ *                                workers report in;
  *   ot.baseline.new_edge         a new (client, server, proto, port); every
  *                                later event on it counts, until accepted
  *                                (with a public end: those with the public
@@ -118,6 +125,13 @@ void baseline_reset(void);
  * the two addresses).  Default 1 and 0.
  */
 void baseline_set_workers(int n);
+
+/*
+ * The time of the first packet of an offline run, before any event: the
+ * learning period starts there (when no state file set it), not at the
+ * first event a worker happens to report.
+ */
+void baseline_capture_start(uint64_t ts_us);
 void baseline_thread_init(int worker);
 
 /*

@@ -19,6 +19,7 @@
 #define BL_FILL(n) ((n) / 10 * 9)	/* at most 90% used */
 #define BL_OT_EDGES 4096
 #define BL_PEND 16
+#define BL_WORKERS 256		/* CFG_WORKERS_MAX */
 #define BL_DEFAULT_PERIOD (7ULL * 24 * 3600 * 1000000)
 
 enum bl_fact_kind {
@@ -36,6 +37,7 @@ enum bl_silence { BL_SILENT_NO, BL_SILENT_ANSWER, BL_SILENT_POLL };
 
 struct bl_device {
 	uint8_t used, status, family;
+	uint16_t newdev;		/* held new-device alert + 1, or 0 */
 	uint8_t ip[16];
 	uint64_t first_us, last_us;
 };
@@ -78,6 +80,8 @@ struct bl_tab {
 	uint64_t last_tick_us;
 	uint64_t full_drops;
 	int nworkers;			/* silence checks: see edge_owner() */
+	uint64_t wtick[BL_WORKERS];	/* last tick of each worker */
+	uint32_t gen;			/* bumped by reset and state loads */
 	uint32_t ndev, nedge, nfact, not;
 	struct bl_device dev[BASELINE_DEVICES];
 	struct bl_edge edge[BASELINE_EDGES];

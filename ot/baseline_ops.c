@@ -944,6 +944,7 @@ int baseline_state_read(const char *line, bool merge_accepted, char *err,
 		return -1;
 	}
 	pthread_mutex_lock(&bl_tab.lock);
+	bl_tab.gen++;		/* indices cached by workers may have moved */
 	if (strncmp(line, "baseline ", 9) == 0)
 		rc = read_header(t, n, merge_accepted, err, errlen);
 	else if (strncmp(line, "device ", 7) == 0)

@@ -465,8 +465,10 @@ static int run_offline(struct pipeline *pl, char *err, size_t errlen)
 		if (st != CAP_OK)
 			break;
 		npkts++;
-		if (!pl->first_ts)
+		if (!pl->first_ts) {
 			pl->first_ts = cp.ts_us;
+			baseline_capture_start(cp.ts_us);
+		}
 		if (cp.ts_us > pl->last_ts)
 			pl->last_ts = cp.ts_us;
 		dispatch_frame(pl, pl->nworkers > 1 ? NULL : &pl->w[0], pl->frag,

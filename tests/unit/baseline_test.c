@@ -230,6 +230,12 @@ static void flow(const char *c, const char *s, uint8_t proto, uint16_t dport,
  * Setup
  * --------------------------------------------------------------------- */
 
+/* New devices are held a minute of capture time: tick past that. */
+static void hold_over(uint64_t t)
+{
+	baseline_tick(t + 61 * SEC);
+}
+
 static void reset_all(uint64_t period)
 {
 	alerts_flush();		/* emits leftovers of the last test: dropped below */
@@ -291,6 +297,8 @@ static void test_learning_switch(void)
 	/* at the end exactly: enforcing */
 	modbus("10.0.0.78", "10.0.1.10", 1, 3, T0 + P);
 	test_eq_u64("at learn_start + period: one new_edge", nfirst("new_edge"), 1);
+	test_eq_u64("new_device held for a minute", nfirst("new_device"), 0);
+	hold_over(T0 + P);
 	test_eq_u64("at learn_start + period: one new_device",
 	    nfirst("new_device"), 1);
 	test_cond("at the end: mode is enforcing", stats().enforcing);
@@ -311,6 +319,105 @@ static void test_learning_switch(void)
  * 2. New edges and devices
  * --------------------------------------------------------------------- */
 
+static bool accept_ok(const char *what);
+
+/*
+ * A new device is reported once, a minute of capture time after it was
+ * first seen, naming its earliest peer whatever order the events came in
+ * (several workers: one device's conversations are on different workers).
+ */
+static void test_new_device_hold(void)
+{
+	const uint64_t P = HOUR, E = T0 + P + 60 * SEC;
+	const struct ev_alert *a;
+	char ip[32];
+
+	reset_all(P);
+	modbus("10.0.0.5", "10.0.1.10", 1, 3, T0);
+	/* processed first, but later in time */
+	flow("10.0.0.9", "10.0.1.40", 17, 161, true, E + 20 * SEC);
+	baseline_tick(E + 25 * SEC);
+	test_eq_u64("hold: nothing before a minute", nfirst("new_device"), 0);
+	flow("10.0.0.9", "10.0.1.41", 17, 161, true, E + 10 * SEC);
+	/* the same time: the lower address wins */
+	flow("10.0.0.9", "10.0.1.39", 17, 161, true, E + 10 * SEC);
+	baseline_tick(E + 69 * SEC);
+	test_eq_u64("hold: 59 s after the earliest: still nothing",
+	    nfirst("new_device"), 0);
+	baseline_tick(E + 79 * SEC);
+	a = find("new_device", false);
+	test_cond("hold: reported for 10.0.0.9", a && side_is(&a->src, "10.0.0.9"));
+	test_cond("hold: names the earliest peer (lowest address at a tie)",
+	    a && side_is(&a->dst, "10.0.1.39"));
+	test_eq_u64("hold: first_seen is the earliest event",
+	    a ? a->first_us : 0, E + 10 * SEC);
+	/* the peers: 10.0.1.39 and 10.0.1.41 are new devices too, 10.0.1.40
+	 * (seen at E + 20 s) is not due yet at E + 79 s */
+	test_eq_u64("hold: four new devices, three reported",
+	    nfirst("new_device"), 3);
+	baseline_tick(E + 90 * SEC);
+	test_eq_u64("hold: the fourth 61 s after its event",
+	    nfirst("new_device"), 4);
+	baseline_tick(E + 200 * SEC);
+	test_eq_u64("hold: each once", nfirst("new_device"), 4);
+
+	/* accepted while held: never reported */
+	ncaught = 0;
+	flow("10.0.0.20", "10.0.1.40", 17, 161, false, E + 300 * SEC);
+	test_cond("accepted while held", accept_ok("10.0.0.20"));
+	baseline_finish(E + 400 * SEC);
+	test_eq_u64("accepted while held: no new_device", nfirst("new_device"),
+	    0);
+
+	/* more held than one batch (16) and than the hold list (256):
+	 * every one reported exactly once */
+	reset_all(P);
+	modbus("10.0.0.5", "10.0.1.10", 1, 3, T0);
+	ncaught = 0;
+	for (int i = 0; i < 300; i++) {
+		snprintf(ip, sizeof(ip), "10.0.%d.%d", 2 + i / 200, 1 + i % 200);
+		modbus(ip, "10.0.1.10", 1, 3, E + (uint64_t)i * 1000);
+	}
+	test_eq_u64("over the hold list: the rest reported at once",
+	    nfirst("new_device"), 300 - 256);
+	baseline_finish(E + SEC);
+	test_eq_u64("finish: all 300 reported once", nfirst("new_device"), 300);
+	alerts_flush();
+
+	/* two workers: held until the slower one's ticks pass the minute */
+	reset_all(P);
+	baseline_set_workers(2);
+	baseline_thread_init(0);
+	modbus("10.0.0.5", "10.0.1.10", 1, 3, T0);
+	ncaught = 0;
+	modbus("10.0.0.6", "10.0.1.10", 1, 3, E);
+	baseline_tick(E + 120 * SEC);
+	test_eq_u64("2 workers: worker 0 at +120 s, worker 1 silent: held",
+	    nfirst("new_device"), 0);
+	baseline_thread_init(1);
+	baseline_tick(E + 30 * SEC);
+	test_eq_u64("2 workers: worker 1 at +30 s: held", nfirst("new_device"),
+	    0);
+	baseline_tick(E + 61 * SEC);
+	test_eq_u64("2 workers: both past the minute: reported",
+	    nfirst("new_device"), 1);
+	baseline_thread_init(0);
+	baseline_set_workers(1);
+
+	/* the learning period starts at the first packet, not at the first
+	 * event reported */
+	reset_all(P);
+	baseline_capture_start(T0);
+	modbus("10.0.0.5", "10.0.1.10", 1, 3, T0 + P + SEC);
+	test_eq_u64("capture_start: learn_start is the first packet",
+	    stats().learn_start_us, T0);
+	test_eq_u64("capture_start: an event past the period alerts",
+	    nfirst("new_edge"), 1);
+	baseline_capture_start(T0 + 5 * SEC);
+	test_eq_u64("capture_start again: learn_start kept",
+	    stats().learn_start_us, T0);
+}
+
 static void test_new_edge(void)
 {
 	const uint64_t P = HOUR, E = T0 + P + 60 * SEC;
@@ -329,6 +436,7 @@ static void test_new_edge(void)
 	/* a new client on a known server */
 	modbus("10.0.0.6", "10.0.1.10", 1, 3, E);
 	test_eq_u64("new client: one new_edge", nfirst("new_edge"), 1);
+	hold_over(E);
 	test_eq_u64("new client: one new_device", nfirst("new_device"), 1);
 	test_eq_u64("new edge: no new_function of its own",
 	    nfirst("new_function"), 0);
@@ -369,6 +477,7 @@ static void test_new_edge(void)
 	flow("10.0.0.5", "10.0.1.30", 6, 8080, true, E + 21 * SEC);
 	test_eq_u64("answered TCP not learned before: new_edge",
 	    nfirst("new_edge"), 1);
+	hold_over(E + 21 * SEC);
 	test_eq_u64("its server answered for the first time: new_device",
 	    nfirst("new_device"), 1);
 	a = find("new_device", false);
@@ -943,7 +1052,9 @@ static void test_operators(void)
 	modbus("10.0.0.6", "10.0.1.10", 1, 3, T0 + SEC);
 	test_eq_u64("enforce: a new client 1 s later alerts",
 	    nfirst("new_edge"), 1);
-	test_eq_u64("enforce: and its device", nfirst("new_device"), 1);
+	baseline_finish(T0 + 2 * SEC);
+	test_eq_u64("enforce: and its device (at the end)",
+	    nfirst("new_device"), 1);
 }
 
 /* ------------------------------------------------------------------------
@@ -1484,6 +1595,7 @@ int main(void)
 	alerts_set_interval(1000 * HOUR);	/* updates only from alerts_flush */
 	test_learning_switch();
 	test_new_edge();
+	test_new_device_hold();
 	test_public();
 	test_new_function();
 	test_write_ranges();
