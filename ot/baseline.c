@@ -75,12 +75,15 @@ static _Thread_local uint64_t bl_next_check;
  */
 #define BL_CACHE 512		/* power of two */
 #define BL_CACHE_FACTS 6
+#define BL_NO_DEV (-1)		/* not a device, or the table is full */
+#define BL_DEV_UNSEEN (-2)
 
 struct bl_cache {
 	uint64_t flow_id;
 	uint32_t gen;
 	int32_t edge;
-	uint8_t devs;		/* bit 0 client, bit 1 server noted */
+	int32_t dev[2];		/* client, server: slot, BL_NO_DEV, or
+				   BL_DEV_UNSEEN (not noted yet) */
 	uint8_t nfacts, next;
 	uint64_t fkey[BL_CACHE_FACTS];
 	int32_t fidx[BL_CACHE_FACTS];
@@ -99,6 +102,7 @@ static struct bl_cache *cache_get(uint64_t flow_id)
 		c->flow_id = flow_id;
 		c->gen = bl_tab.gen;
 		c->edge = -1;
+		c->dev[0] = c->dev[1] = BL_DEV_UNSEEN;
 	}
 	return c;
 }
@@ -467,7 +471,11 @@ static void newdev_release(struct bl_pends *ps, uint64_t now, bool all)
 	}
 }
 
-static void device_note(struct bl_pends *ps, const struct ev_hdr *h,
+/*
+ * Notes a device seen in an event with a peer; returns its slot, or
+ * BL_NO_DEV when it is not a device or the table is full.
+ */
+static long device_note(struct bl_pends *ps, const struct ev_hdr *h,
     bool enf, int family, const uint8_t *ip, const uint8_t *peer)
 {
 	bool found;
@@ -475,13 +483,13 @@ static void device_note(struct bl_pends *ps, const struct ev_hdr *h,
 	struct bl_device *d;
 
 	if (!is_device(family, ip))
-		return;
+		return BL_NO_DEV;
 	i = bl_dev_slot(family, ip, &found);
 	if (i < 0) {
 		bl_tab.full_drops++;
 		if (enf)	/* not remembered: alerts.c aggregates the repeats */
 			new_device_alert(ps, h, family, ip, peer, true);
-		return;
+		return BL_NO_DEV;
 	}
 	d = &bl_tab.dev[i];
 	if (found) {
@@ -491,7 +499,7 @@ static void device_note(struct bl_pends *ps, const struct ev_hdr *h,
 			d->first_us = h->ts_us;
 		if (d->newdev)
 			newdev_hold(ps, h, i, peer);
-		return;
+		return i;
 	}
 	d->used = 1;
 	d->family = (uint8_t)family;
@@ -501,6 +509,26 @@ static void device_note(struct bl_pends *ps, const struct ev_hdr *h,
 	bl_tab.ndev++;
 	if (enf)
 		newdev_hold(ps, h, i, peer);
+	return i;
+}
+
+/*
+ * device_note() through the flow cache: side 0 client, 1 server.  A
+ * device already noted for this flow only has its last-seen time moved.
+ */
+static void device_note_cached(struct bl_pends *ps, struct bl_cache *cc,
+    int side, const struct ev_hdr *h, bool enf, const uint8_t *ip,
+    const uint8_t *peer)
+{
+	int32_t i = cc->dev[side];
+
+	if (i == BL_DEV_UNSEEN) {
+		cc->dev[side] = (int32_t)device_note(ps, h, enf, h->key.family,
+		    ip, peer);
+		return;
+	}
+	if (i >= 0 && h->ts_us > bl_tab.dev[i].last_us)
+		bl_tab.dev[i].last_us = h->ts_us;
 }
 
 /*
@@ -825,14 +853,10 @@ static void observe_modbus(struct bl_pends *ps, const struct ev_modbus *m)
 
 	struct bl_cache *cc = cache_get(h->flow_id);
 
-	if (m->has_request && !(cc->devs & 1)) {
-		device_note(ps, h, enf, h->key.family, c, s);
-		cc->devs |= 1;
-	}
-	if (m->has_response && !(cc->devs & 2)) {
-		device_note(ps, h, enf, h->key.family, s, c);
-		cc->devs |= 2;
-	}
+	if (m->has_request)
+		device_note_cached(ps, cc, 0, h, enf, c, s);
+	if (m->has_response)
+		device_note_cached(ps, cc, 1, h, enf, s, c);
 	ei = edge_note(ps, h, enf, "modbus", cc->edge, &edge_new);
 	cc->edge = (int32_t)ei;
 	poll_note(ei, enf, m->has_request, m->has_response, h->ts_us);
@@ -895,14 +919,12 @@ static void observe_dnp3(struct bl_pends *ps, const struct ev_dnp3 *d)
 	bool rev = h->dir == DIR_TO_CLIENT;
 
 	/* the request's sender asked; whoever answered is alive */
-	if (req && !(cc->devs & (rev ? 2 : 1))) {
-		device_note(ps, h, enf, h->key.family, rev ? s : c, rev ? c : s);
-		cc->devs |= rev ? 2 : 1;
-	}
-	if (resp && !(cc->devs & (rev ? 1 : 2))) {
-		device_note(ps, h, enf, h->key.family, rev ? c : s, rev ? s : c);
-		cc->devs |= rev ? 1 : 2;
-	}
+	if (req)
+		device_note_cached(ps, cc, rev ? 1 : 0, h, enf, rev ? s : c,
+		    rev ? c : s);
+	if (resp)
+		device_note_cached(ps, cc, rev ? 0 : 1, h, enf, rev ? c : s,
+		    rev ? s : c);
 	ei = edge_note(ps, h, enf, "dnp3", cc->edge, &edge_new);
 	cc->edge = (int32_t)ei;
 	poll_note(ei, enf, req, resp, h->ts_us);

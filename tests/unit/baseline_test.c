@@ -1057,6 +1057,64 @@ static void test_operators(void)
 	    nfirst("new_device"), 1);
 }
 
+static char *mem_text(int (*fn)(FILE *), size_t *items, bool only_new);
+
+/*
+ * One connection's transactions share a flow id: the per-thread flow cache
+ * must still move last-seen times and see new functions and ranges.
+ */
+static void test_flow_cache(void)
+{
+	const uint64_t P = HOUR, E = T0 + P + 60 * SEC;
+	struct ev_modbus *m;
+	char *w, want[160];
+
+	reset_all(P);
+	for (int i = 0; i < 5; i++) {
+		m = mb_new("10.0.0.5", "10.0.1.10", 1, 3, T0 + (uint64_t)i * SEC);
+		m->h.flow_id = 4242;
+		out_emit(&m->h);
+	}
+	w = mem_text(baseline_state_write, NULL, false);
+	snprintf(want, sizeof(want), "device ip=10.0.0.5 status=learned "
+	    "first=%llu last=%llu", (unsigned long long)T0,
+	    (unsigned long long)(T0 + 4 * SEC));
+	test_cond("cached flow: client last seen moves", w && strstr(w, want));
+	snprintf(want, sizeof(want), "device ip=10.0.1.10 status=learned "
+	    "first=%llu last=%llu", (unsigned long long)T0,
+	    (unsigned long long)(T0 + 4 * SEC));
+	test_cond("cached flow: server last seen moves", w && strstr(w, want));
+	free(w);
+	/* same connection, enforcing: a new FC and a new range still alert */
+	m = mb_new("10.0.0.5", "10.0.1.10", 1, 6, T0 + 10 * SEC);
+	m->h.flow_id = 4242;
+	m->has_address = true;
+	m->address = 10;
+	out_emit(&m->h);
+	ncaught = 0;
+	m = mb_new("10.0.0.5", "10.0.1.10", 1, 4, E);
+	m->h.flow_id = 4242;
+	out_emit(&m->h);
+	test_eq_u64("cached flow: new function alerts", nfirst("new_function"), 1);
+	m = mb_new("10.0.0.5", "10.0.1.10", 1, 6, E + SEC);
+	m->h.flow_id = 4242;
+	m->has_address = true;
+	m->address = 900;
+	out_emit(&m->h);
+	test_eq_u64("cached flow: new write range alerts",
+	    nfirst("new_write_range"), 1);
+	m = mb_new("10.0.0.5", "10.0.1.10", 1, 6, E + 2 * SEC);
+	m->h.flow_id = 4242;
+	m->has_address = true;
+	m->address = 10;
+	out_emit(&m->h);
+	test_eq_u64("cached flow: the learned range does not",
+	    nfirst("new_write_range"), 1);
+	test_eq_u64("cached flow: no new edge or device", nfirst("new_edge") +
+	    nfirst("new_device"), 0);
+	alerts_flush();
+}
+
 /* ------------------------------------------------------------------------
  * 8. State lines
  * --------------------------------------------------------------------- */
@@ -1605,6 +1663,7 @@ int main(void)
 	test_state_merge_all();
 	test_hostile();
 	test_stats();
+	test_flow_cache();
 	alerts_flush();
 	alerts_set_interval(0);
 	baseline_reset();
