@@ -63,6 +63,7 @@ enum flow_flag {
 	FF_FIN_TS = 1 << 7,
 	FF_FIN_TC = 1 << 8,
 	FF_RST = 1 << 9,
+	FF_STARTED = 1 << 10,		/* the interim record went out */
 };
 
 /* History letters we track, as bit numbers in hist_seen[dir]. */
@@ -175,20 +176,17 @@ static void hash_unlink(struct flow_table *ft, struct flow *f)
  * Events
  * --------------------------------------------------------------------- */
 
-void flow_ev_init(struct flow_ctx *fc, struct ev_hdr *h, enum ev_type type,
-    enum dir d)
+/* The header of an event of flow f, except its event id. */
+static void flow_hdr_fill(struct flow_ctx *fc, struct ev_hdr *h,
+    enum ev_type type, enum dir d)
 {
 	struct flow *f = fc->flow;
-	uint64_t idv[2];
 
 	memset(h, 0, sizeof(*h));
 	h->type = type;
 	h->dir = d;
 	h->ts_us = fc->ts_us;
 	h->flow_id = f->flow_id;
-	idv[0] = f->flow_id;
-	idv[1] = ++f->ev_seq;
-	h->event_id = flow_hash64(idv, sizeof(idv), 0x65766964) >> 1;
 	h->key = f->key;
 	h->has_key = true;
 	if (f->flags & FF_HAS_MAC) {
@@ -200,6 +198,18 @@ void flow_ev_init(struct flow_ctx *fc, struct ev_hdr *h, enum ev_type type,
 		f->cid[0] = '\0';
 	memcpy(h->community_id, f->cid, sizeof(h->community_id));
 	h->app_proto = f->d ? f->d->name : NULL;
+}
+
+void flow_ev_init(struct flow_ctx *fc, struct ev_hdr *h, enum ev_type type,
+    enum dir d)
+{
+	struct flow *f = fc->flow;
+	uint64_t idv[2];
+
+	flow_hdr_fill(fc, h, type, d);
+	idv[0] = f->flow_id;
+	idv[1] = ++f->ev_seq;
+	h->event_id = flow_hash64(idv, sizeof(idv), 0x65766964) >> 1;
 	if ((unsigned)type < EV__COUNT)
 		f->ft->st.events[type]++;
 }
@@ -643,41 +653,73 @@ static const struct reasm_cb app_cb = { cb_data, cb_gap, cb_overlap };
  * Flow lifecycle
  * --------------------------------------------------------------------- */
 
+/*
+ * The body of a flow record (not its header; the rest zeroed by the
+ * caller), from the flow as it is now.
+ */
+static void flow_fill(struct flow_table *ft, const struct flow *f,
+    struct ev_flow *ev)
+{
+	const char *st;
+
+	ev->start_us = f->first_us;
+	ev->end_us = f->last_us;
+	for (int d = 0; d < 2; d++) {
+		ev->pkts[d] = f->pkts[d];
+		ev->bytes[d] = f->bytes[d];
+		ev->payload_bytes[d] = f->payload[d];
+		ev->missed_bytes += f->rs[d].missed;
+	}
+	ev->reason = f->end_reason;
+	st = conn_state(f);
+	snprintf(ev->state, sizeof(ev->state), "%s", st);
+	snprintf(ev->history, sizeof(ev->history), "%s", f->history);
+	ev->truncated_depth = (f->flags & (FF_DEPTH_TS | FF_DEPTH_TC)) != 0;
+	if (ft->ndpi) {
+		uint16_t app = f->ndpi_app, master = f->ndpi_master;
+
+		ev->ndpi_proto = ndpi_get_proto_name(ft->ndpi,
+		    app != NDPI_PROTOCOL_UNKNOWN ? app : master);
+		if (app != NDPI_PROTOCOL_UNKNOWN && master != NDPI_PROTOCOL_UNKNOWN &&
+		    master != app)
+			ev->ndpi_master = ndpi_get_proto_name(ft->ndpi, master);
+		ev->ndpi_category = ndpi_category_get_name(ft->ndpi,
+		    (ndpi_protocol_category_t)f->ndpi_category);
+		for (int i = 0; i < NDPI_MAX_RISK && ev->nrisks < EV_FLOW_MAX_RISKS; i++)
+			if (f->ndpi_risk & (1ULL << i))
+				ev->risks[ev->nrisks++] = ndpi_risk2str((ndpi_risk_enum)i);
+	}
+}
+
 static void flow_emit(struct flow_table *ft, struct flow *f)
 {
 	struct ev_flow ev;
 	struct flow_ctx fc = { f, f->first_us, ft->cfg };
-	const char *st;
 
 	memset(&ev, 0, sizeof(ev));
 	flow_ev_init(&fc, &ev.h, EV_FLOW, DIR_TO_SERVER);
-	ev.start_us = f->first_us;
-	ev.end_us = f->last_us;
-	for (int d = 0; d < 2; d++) {
-		ev.pkts[d] = f->pkts[d];
-		ev.bytes[d] = f->bytes[d];
-		ev.payload_bytes[d] = f->payload[d];
-		ev.missed_bytes += f->rs[d].missed;
-	}
-	ev.reason = f->end_reason;
-	st = conn_state(f);
-	snprintf(ev.state, sizeof(ev.state), "%s", st);
-	snprintf(ev.history, sizeof(ev.history), "%s", f->history);
-	ev.truncated_depth = (f->flags & (FF_DEPTH_TS | FF_DEPTH_TC)) != 0;
-	if (ft->ndpi) {
-		uint16_t app = f->ndpi_app, master = f->ndpi_master;
+	flow_fill(ft, f, &ev);
+	ev.started = (f->flags & FF_STARTED) != 0;
+	out_emit(&ev.h);
+}
 
-		ev.ndpi_proto = ndpi_get_proto_name(ft->ndpi,
-		    app != NDPI_PROTOCOL_UNKNOWN ? app : master);
-		if (app != NDPI_PROTOCOL_UNKNOWN && master != NDPI_PROTOCOL_UNKNOWN &&
-		    master != app)
-			ev.ndpi_master = ndpi_get_proto_name(ft->ndpi, master);
-		ev.ndpi_category = ndpi_category_get_name(ft->ndpi,
-		    (ndpi_protocol_category_t)f->ndpi_category);
-		for (int i = 0; i < NDPI_MAX_RISK && ev.nrisks < EV_FLOW_MAX_RISKS; i++)
-			if (f->ndpi_risk & (1ULL << i))
-				ev.risks[ev.nrisks++] = ndpi_risk2str((ndpi_risk_enum)i);
-	}
+/*
+ * The flow is established (TCP: the server answered) and classified: an
+ * interim record goes to the detectors now (see struct ev_flow), so a
+ * remote-access session or a new conversation alerts when it opens.
+ */
+static void flow_started(struct flow_table *ft, struct flow *f)
+{
+	struct ev_flow ev;
+	struct flow_ctx fc = { f, f->first_us, ft->cfg };
+
+	f->flags |= FF_STARTED;
+	memset(&ev, 0, sizeof(ev));
+	flow_hdr_fill(&fc, &ev.h, EV_FLOW, DIR_TO_SERVER);
+	ev.h.event_id = flow_hash64(&f->flow_id, sizeof(f->flow_id),
+	    0x73746172) >> 1;
+	flow_fill(ft, f, &ev);
+	ev.interim = true;
 	out_emit(&ev.h);
 }
 
@@ -939,6 +981,9 @@ void flow_table_packet(struct flow_table *ft, const struct pkt *p)
 	f->pkts[d] += p->frames;
 	f->bytes[d] += p->frames_wirelen;
 	ndpi_packet(ft, f, p);
+	if ((f->flags & (FF_STARTED | FF_NDPI_DONE)) == FF_NDPI_DONE &&
+	    (f->key.proto != IPPROTO_TCP_ || f->pkts[DIR_TO_CLIENT] > 0))
+		flow_started(ft, f);
 
 	cls = flow_class(f);
 	lru_unlink(ft, f);

@@ -452,7 +452,8 @@ static bool flow_judged(uint64_t flow_id, bool forget)
 	return seen;
 }
 
-static void zone_policy(const struct ev_hdr *h)
+/* 'last': the flow's final record (its cache entry is freed). */
+static void zone_policy(const struct ev_hdr *h, bool last)
 {
 	const struct flow_key *k = &h->key;
 	int zs, zd;
@@ -460,7 +461,7 @@ static void zone_policy(const struct ev_hdr *h)
 	uint16_t port = ports ? k->dport : 0;
 	struct alert_in in;
 
-	if (flow_judged(h->flow_id, h->type == EV_FLOW))
+	if (flow_judged(h->flow_id, last))
 		return;
 	zs = zones_lookup(k->family, k->src);
 	zd = zones_lookup(k->family, k->dst);
@@ -524,6 +525,9 @@ static void observe_flow(const struct ev_flow *e)
 
 void alerts_observe(const struct ev_hdr *ev)
 {
+	const struct ev_flow *fl;
+	bool last = false;
+
 	switch (ev->type) {
 	case EV_MODBUS:
 		observe_modbus((const struct ev_modbus *)ev);
@@ -532,7 +536,14 @@ void alerts_observe(const struct ev_hdr *ev)
 		observe_dnp3((const struct ev_dnp3 *)ev);
 		break;
 	case EV_FLOW:
-		observe_flow((const struct ev_flow *)ev);
+		fl = (const struct ev_flow *)ev;
+		if (fl->started) {
+			/* judged from its interim record already */
+			(void)flow_judged(ev->flow_id, true);
+			return;
+		}
+		observe_flow(fl);
+		last = !fl->interim;
 		break;
 	case EV_HTTP:
 	case EV_DNS:
@@ -542,5 +553,5 @@ void alerts_observe(const struct ev_hdr *ev)
 		return;
 	}
 	if (ev->has_key && ev->flow_id && zones_count() > 0)
-		zone_policy(ev);
+		zone_policy(ev, last);
 }

@@ -934,7 +934,11 @@ void assets_observe(const struct ev_hdr *ev)
 	if (!ev->has_key)
 		return;
 	switch (ev->type) {
-	case EV_FLOW: case EV_MODBUS: case EV_DNP3:
+	case EV_FLOW:
+		if (((const struct ev_flow *)ev)->interim)
+			return;	/* the final record counts bytes and ports */
+		break;
+	case EV_MODBUS: case EV_DNP3:
 	case EV_HTTP: case EV_DNS: case EV_SMTP:
 		break;
 	default:

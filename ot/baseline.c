@@ -966,8 +966,8 @@ static void observe_flow(struct bl_pends *ps, const struct ev_flow *fl)
 	device_note(ps, h, enf, h->key.family, h->key.src, h->key.dst);
 	if (answered)
 		device_note(ps, h, enf, h->key.family, h->key.dst, h->key.src);
-	if (h->key.proto == 6 && !answered)
-		return;
+	if ((h->key.proto == 6 && !answered) || fl->started)
+		return;		/* (started: its interim record counted it) */
 	(void)edge_note(ps, h, enf, app, -1, &edge_new);
 }
 

@@ -120,6 +120,13 @@ struct ev_flow {
 	const char *ndpi_category;
 	const char *risks[EV_FLOW_MAX_RISKS];
 	int nrisks;
+	/*
+	 * interim: the flow is established and classified and still open.
+	 * Sent once per flow to the ot/ detectors so a long session alerts
+	 * when it starts, not when it ends; never written, counted or seen
+	 * by the inventory.  started: this final record's flow had one.
+	 */
+	bool interim, started;
 };
 
 struct ev_anomaly {

@@ -238,7 +238,11 @@ static void out_emit_one(const struct ev_hdr *ev)
 
 void out_emit(const struct ev_hdr *ev)
 {
-	out_emit_one(ev);
+	bool interim = ev->type == EV_FLOW &&
+	    ((const struct ev_flow *)ev)->interim;
+
+	if (!interim)	/* for the detectors only: see struct ev_flow */
+		out_emit_one(ev);
 	/* The device log reads Modbus/DNP3 events after they went out. */
 	if (ev->type == EV_MODBUS || ev->type == EV_DNP3)
 		device_log_observe(ev);

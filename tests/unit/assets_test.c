@@ -26,6 +26,7 @@
 
 #include "flows/decode.h"
 #include "flows/flow_table.h"
+#include "ot/alerts.h"
 #include "ot/assets.h"
 #include "ot/zones.h"
 #include "sensor/config.h"
@@ -39,6 +40,7 @@ static int nalerts;
 static struct ev_asset recs[MAX_CAUGHT];
 static int nrecs;
 static int ndnp3_events;
+static int nflow_events;
 
 /*
  * Source events kept while 'capture' is on, to be replayed in other
@@ -69,6 +71,8 @@ static void hook(const struct ev_hdr *ev, void *arg)
 		recs[nrecs++] = *(const struct ev_asset *)ev;
 	if (ev->type == EV_DNP3)
 		ndnp3_events++;
+	if (ev->type == EV_FLOW)
+		nflow_events++;
 	if (capture && nevs < MAX_EVS) {
 		if (ev->type == EV_FLOW)
 			evs[nevs++].f = *(const struct ev_flow *)ev;
@@ -82,7 +86,7 @@ static void hook(const struct ev_hdr *ev, void *arg)
 
 static void reset_caught(void)
 {
-	nalerts = nrecs = ndnp3_events = 0;
+	nalerts = nrecs = ndnp3_events = nflow_events = 0;
 }
 
 static int count_sig(const char *sig)
@@ -618,6 +622,108 @@ static void test_dnp3_wire(void)
 	test_cond("wire: keyed by the RTU's MAC", a.has_mac &&
 	    memcmp(a.mac, mac_rtu, 6) == 0);
 	test_eq_u64("wire: no alert", nalerts, 0);
+	assets_reset();
+}
+
+/*
+ * A long SSH session from the enterprise zone into the control zone
+ * alerts as soon as nDPI is done with it (here after 32 packets) and the
+ * server answered, not when it ends (flows/flow_table.c: the interim flow record); the record written
+ * is still the one at the end, and the alerts are not counted twice.
+ */
+static void test_flow_start_wire(void)
+{
+	static const char zones_yaml[] =
+	    "zones:\n"
+	    "  - name: enterprise\n"
+	    "    cidrs: [10.10.0.0/24]\n"
+	    "  - name: control\n"
+	    "    ot: true\n"
+	    "    cidrs: [10.10.2.0/24]\n";
+	static const char sbanner[] = "SSH-2.0-OpenSSH_8.9p1 Ubuntu-3\r\n";
+	static const char cbanner[] = "SSH-2.0-PuTTY_Release_0.78\r\n";
+	uint8_t f[256], blob[64];
+	size_t n, ns = sizeof(sbanner) - 1, nc = sizeof(cbanner) - 1;
+	struct config cfg;
+	struct flow_table *ft;
+	char err[256];
+	const char *c = "10.10.0.5", *sv = "10.10.2.20";
+	uint64_t ts = 1767571205000000ULL, hour = 3600000000ULL;
+	uint32_t cs = 1001, ss = 5001;
+	int at_start_ssh, at_start_zone;
+
+	test_cond("flow start: zones load", zones_load_string(zones_yaml,
+	    sizeof(zones_yaml) - 1, "t.yaml", err, sizeof(err)) == 0);
+	assets_reset();
+	reset_caught();
+	config_defaults(&cfg);
+	cfg.ndpi_enabled = true;
+	ft = flow_table_new(&cfg, 64, 1 << 20, 0, err, sizeof(err));
+	test_cond("flow start: flow table", ft != NULL);
+	if (!ft)
+		return;
+	n = t_tcp(f, mac_master, mac_rtu, c, sv, 50000, 22, 1000, 0, 0x02,
+	    NULL, 0);
+	t_packet(ft, f, n, ts);
+	n = t_tcp(f, mac_rtu, mac_master, sv, c, 22, 50000, 5000, cs, 0x12,
+	    NULL, 0);
+	t_packet(ft, f, n, ts + 100);
+	n = t_tcp(f, mac_master, mac_rtu, c, sv, 50000, 22, cs, ss, 0x10,
+	    NULL, 0);
+	t_packet(ft, f, n, ts + 200);
+	n = t_tcp(f, mac_rtu, mac_master, sv, c, 22, 50000, ss, cs, 0x18,
+	    (const uint8_t *)sbanner, ns);
+	t_packet(ft, f, n, ts + 1000);
+	ss += (uint32_t)ns;
+	n = t_tcp(f, mac_master, mac_rtu, c, sv, 50000, 22, cs, ss, 0x18,
+	    (const uint8_t *)cbanner, nc);
+	t_packet(ft, f, n, ts + 2000);
+	cs += (uint32_t)nc;
+	/* an hour of session traffic, a packet a minute each way */
+	memset(blob, 0xA5, sizeof(blob));
+	for (uint64_t m = 1; m <= 60; m++) {
+		n = t_tcp(f, mac_master, mac_rtu, c, sv, 50000, 22, cs, ss, 0x18,
+		    blob, sizeof(blob));
+		t_packet(ft, f, n, ts + m * 60000000ULL);
+		cs += sizeof(blob);
+		n = t_tcp(f, mac_rtu, mac_master, sv, c, 22, 50000, ss, cs, 0x18,
+		    blob, sizeof(blob));
+		t_packet(ft, f, n, ts + m * 60000000ULL + 500);
+		ss += sizeof(blob);
+		/* nDPI keeps looking at SSH (extra dissection) until
+		 * ndpi.max_packets (32): by then it is known for good */
+		if (m == 14) {
+			at_start_ssh = count_sig("ot.eng.remote_access_ssh");
+			at_start_zone = count_sig("ot.zone.not_allowed");
+			test_eq_u64("flow start: SSH alert while the session is "
+			    "open", (uint64_t)at_start_ssh, 1);
+			test_eq_u64("flow start: zone alert while it is open",
+			    (uint64_t)at_start_zone, 1);
+			test_eq_u64("flow start: no flow record written yet",
+			    (uint64_t)nflow_events, 0);
+		}
+	}
+	n = t_tcp(f, mac_master, mac_rtu, c, sv, 50000, 22, cs, ss, 0x11,
+	    NULL, 0);
+	t_packet(ft, f, n, ts + hour + 70000000ULL);
+	n = t_tcp(f, mac_rtu, mac_master, sv, c, 22, 50000, ss, cs + 1, 0x11,
+	    NULL, 0);
+	t_packet(ft, f, n, ts + hour + 70000100ULL);
+	n = t_tcp(f, mac_master, mac_rtu, c, sv, 50000, 22, cs + 1, ss + 1,
+	    0x10, NULL, 0);
+	t_packet(ft, f, n, ts + hour + 70000200ULL);
+	flow_table_flush(ft, ts + hour + 80000000ULL);
+	flow_table_free(ft);
+	test_eq_u64("flow start: one flow record, at the end",
+	    (uint64_t)nflow_events, 1);
+	test_eq_u64("flow start: still one SSH alert",
+	    (uint64_t)count_sig("ot.eng.remote_access_ssh"), 1);
+	test_eq_u64("flow start: still one zone alert",
+	    (uint64_t)count_sig("ot.zone.not_allowed"), 1);
+	alerts_flush();
+	test_eq_u64("flow start: no count update (counted once)",
+	    (uint64_t)count_sig("ot.eng.remote_access_ssh"), 1);
+	zones_reset();
 	assets_reset();
 }
 
@@ -1859,6 +1965,7 @@ int main(void)
 	test_dnp3_identity();
 	test_modbus_identity();
 	test_dnp3_wire();
+	test_flow_start_wire();
 	test_exact_line();
 	test_round_trip();
 	test_replace_crowded();
