@@ -66,8 +66,11 @@ void alerts_set_interval(uint64_t us);
  * classified with the rule table; EV_FLOW events are checked for remote
  * access into an OT zone (or to a known OT device); every event with a
  * flow (flow, Modbus, DNP3, HTTP, DNS, SMTP) is judged once per flow
- * against the zone policy.  Other types are ignored.  Alerts are emitted
- * with out_emit() before this returns.
+ * against the zone policy, at its first event: the interim flow record
+ * when there is one (struct ev_flow), so the final record is not judged
+ * again.  A TCP try never answered or refused (S0, REJ) is not a
+ * conversation: no zone or remote-access alert (ot/scan.c counts tries).  Other types are
+ * ignored.  Alerts are emitted with out_emit() before this returns.
  */
 void alerts_observe(const struct ev_hdr *ev);
 

@@ -861,6 +861,8 @@ static void obs_flow(struct assets_out *o, const struct ev_flow *f)
 	bool answered;
 
 	side(o, h, 0);
+	if (h->key.proto == 6 && f->pkts[DIR_TO_CLIENT] == 0)
+		return;	/* a SYN nobody answered proves no device there */
 	srv = side(o, h, 1);
 	if (!srv)
 		return;

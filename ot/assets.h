@@ -20,7 +20,9 @@
  * Lists are sorted (the smallest values kept when full); first/last seen
  * are min/max; identity parts are those of the latest answer by capture
  * time.  Only addresses that are not public (zones_addr_is_public), or
- * that lie in a configured zone, are inventoried.
+ * that lie in a configured zone, are inventoried.  The server of a TCP
+ * flow it never answered (a SYN to nobody: a scan, a device that is off)
+ * is not a device seen: not added, its last seen not moved.
  *
  * Tables: ASSETS_MAX addresses and ASSETS_MAX MACs, fixed, shared by all
  * workers under one mutex; when full, more is dropped and counted

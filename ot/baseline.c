@@ -966,8 +966,11 @@ static void observe_flow(struct bl_pends *ps, const struct ev_flow *fl)
 	device_note(ps, h, enf, h->key.family, h->key.src, h->key.dst);
 	if (answered)
 		device_note(ps, h, enf, h->key.family, h->key.dst, h->key.src);
-	if ((h->key.proto == 6 && !answered) || fl->started)
-		return;		/* (started: its interim record counted it) */
+	/* TCP without an answer, or refused (REJ), is a try, not an edge
+	 * (ot/scan.c counts those); started: its interim record counted it */
+	if ((h->key.proto == 6 && (!answered || strcmp(fl->state, "REJ") == 0)) ||
+	    fl->started)
+		return;
 	(void)edge_note(ps, h, enf, app, -1, &edge_new);
 }
 
@@ -1191,4 +1194,39 @@ void baseline_get_stats(struct baseline_stats *st)
 	}
 	st->full_drops = bl_tab.full_drops;
 	pthread_mutex_unlock(&bl_tab.lock);
+}
+
+bool baseline_edge_known(int family, const uint8_t *client,
+    const uint8_t *server, uint8_t proto, uint16_t port)
+{
+	struct bl_edge key;
+	bool found, known = false;
+	long i;
+
+	if (zones_addr_is_public(family, client) ||
+	    zones_addr_is_public(family, server))
+		return false;
+	memset(&key, 0, sizeof(key));
+	key.family = (uint8_t)family;
+	key.proto = proto;
+	key.port = bl_has_ports(proto) ? port : 0;
+	key.pub = BL_PUB_NONE;
+	memcpy(key.client, client, (size_t)bl_alen(family));
+	memcpy(key.server, server, (size_t)bl_alen(family));
+	pthread_mutex_lock(&bl_tab.lock);
+	i = bl_edge_slot(&key, &found);
+	if (i >= 0 && found)
+		known = bl_known(bl_tab.edge[i].status);
+	pthread_mutex_unlock(&bl_tab.lock);
+	return known;
+}
+
+uint64_t baseline_tick_floor(void)
+{
+	uint64_t m;
+
+	pthread_mutex_lock(&bl_tab.lock);
+	m = tick_floor();
+	pthread_mutex_unlock(&bl_tab.lock);
+	return m;
 }

@@ -155,6 +155,20 @@ void baseline_finish(uint64_t now_us);
 
 void baseline_get_stats(struct baseline_stats *st);
 
+/*
+ * True when the conversation (client, server, proto, port; port 0 for
+ * protocols without ports) is learned or accepted.  Plant addresses only
+ * (an edge with a public end is not looked up).
+ */
+bool baseline_edge_known(int family, const uint8_t *client,
+    const uint8_t *server, uint8_t proto, uint16_t port);
+
+/*
+ * The capture time every worker's ticks have reached (the lowest of
+ * their last baseline_tick()), for detectors that judge complete windows.
+ */
+uint64_t baseline_tick_floor(void);
+
 /* ---- operators (spanlog baseline ...) ----------------------------------- */
 
 /*

@@ -106,6 +106,8 @@ static const struct cfg_key cfg_keys[] = {
 	ROW_STR("ot.state_file", ot_state_file, "", "inventory and learned baseline kept across restarts; empty = in memory only"),
 	ROW_U32("ot.learning_hours", ot_learning_hours, 1, 87600, "168", "capture time the baseline learns before it alerts (168 = 7 days)"),
 	ROW_U32("ot.state_save_min", ot_state_save_min, 1, 1440, "5", "live: the state file is saved (and operators' accepts merged) every N minutes"),
+	ROW_U32("ot.scan_hosts", ot_scan_hosts, 0, 64, "16", "hosts one plant address tries without a conversation in 5 minutes before an address-sweep alert; 0 = off"),
+	ROW_U32("ot.scan_ports", ot_scan_ports, 0, 64, "16", "ports of one host tried without a conversation in 5 minutes before a port-scan alert; 0 = off"),
 	ROW_STR("redis.url", redis_url, "", "redis://[user[:pass]@]host[:port][/db] or rediss://; empty = off"),
 	ROW_STR("redis.password_file", redis_password_file, "", "file whose first line is the password"),
 	ROW_STR("redis.password_env", redis_password_env, "", "environment variable holding the password"),

@@ -74,6 +74,8 @@ struct config {
 	char ot_state_file[CONFIG_PATH_MAX];	/* ot.state_file ("" = none) */
 	uint32_t ot_learning_hours;	/* ot.learning_hours: baseline learning */
 	uint32_t ot_state_save_min;	/* ot.state_save_min: live save period */
+	uint32_t ot_scan_hosts;		/* ot.scan_hosts: sweep threshold */
+	uint32_t ot_scan_ports;		/* ot.scan_ports: port scan threshold */
 
 	/* redis: (output_redis.c; empty url = off) */
 	char redis_url[CONFIG_PATH_MAX];	/* redis.url, or --redis */

@@ -15,6 +15,7 @@
 #include "../ot/alerts.h"
 #include "../ot/assets.h"
 #include "../ot/baseline.h"
+#include "../ot/scan.h"
 #include "../ot/zones.h"
 #include "config.h"
 #include "geoip.h"
@@ -128,6 +129,23 @@ void out_set_hook(void (*fn)(const struct ev_hdr *ev, void *arg), void *arg)
 	hook_arg = arg;
 }
 
+/*
+ * How long after it started a try can still be reported: the longest
+ * timeout of a flow that carried no data, and a minute of slack.
+ */
+static uint64_t scan_hold_us(const struct config *cfg)
+{
+	uint32_t m = cfg->timeout_tcp_syn;
+
+	if (cfg->timeout_tcp_closed > m)
+		m = cfg->timeout_tcp_closed;
+	if (cfg->timeout_udp > m)
+		m = cfg->timeout_udp;
+	if (cfg->timeout_icmp > m)
+		m = cfg->timeout_icmp;
+	return ((uint64_t)m + 60) * 1000000;
+}
+
 int out_init(const struct config *cfg, char *err, size_t errlen)
 {
 	snprintf(sensor_name, sizeof(sensor_name), "%s", cfg->sensor);
@@ -142,6 +160,8 @@ int out_init(const struct config *cfg, char *err, size_t errlen)
 	alerts_set_interval((uint64_t)cfg->ot_alert_update_min * 60000000ULL);
 	assets_set_realtime(cfg->ot_assets_realtime);
 	baseline_set_period((uint64_t)cfg->ot_learning_hours * 3600000000ULL);
+	scan_set_thresholds(cfg->ot_scan_hosts, cfg->ot_scan_ports);
+	scan_set_hold(scan_hold_us(cfg));
 	if (cfg->out_file[0] && file_sink_open(cfg->out_file, err, errlen) != 0)
 		return -1;
 	if (cfg->redis_url[0])
@@ -248,7 +268,8 @@ void out_emit(const struct ev_hdr *ev)
 		device_log_observe(ev);
 	/*
 	 * ot/: the inventory first (alerts name devices from it), then the
-	 * alerts, then the learned baseline.  Only source types: their own asset/alert events are not
+	 * alerts, scans (against the baseline as it was), then the learned
+	 * baseline.  Only source types: their own asset/alert events are not
 	 * observed, so nothing loops.
 	 */
 	if (ev->type == EV_FLOW || ev->type == EV_MODBUS ||
@@ -256,6 +277,8 @@ void out_emit(const struct ev_hdr *ev)
 	    ev->type == EV_SMTP) {
 		assets_observe(ev);
 		alerts_observe(ev);
+		if (ev->type == EV_FLOW)	/* judged by the baseline before */
+			scan_observe(ev);
 		baseline_observe(ev);
 	}
 }

@@ -35,6 +35,7 @@
 #include "../ot/alerts.h"
 #include "../ot/assets.h"
 #include "../ot/baseline.h"
+#include "../ot/scan.h"
 #include "../ot/device_log.h"
 #include "../ot/state.h"
 #include "capture.h"
@@ -92,6 +93,13 @@ struct pipeline {
 	struct ipfrag_ctx *frag;	/* offline: the reader's */
 	uint64_t stats_seq;
 };
+
+/* Capture time moved on (this worker): the ot/ detectors' clocks. */
+static void ot_tick(uint64_t now_us)
+{
+	baseline_tick(now_us);
+	scan_tick(baseline_tick_floor());
+}
 
 static uint64_t wall_us(void)
 {
@@ -251,7 +259,7 @@ static void *worker_ring_main(void *arg)
 			break;
 		case REC_TICK:
 			flow_table_expire(w->ft, r->p.ts_us);
-			baseline_tick(r->p.ts_us);
+			ot_tick(r->p.ts_us);
 			break;
 		case REC_EOF:
 			flow_table_expire(w->ft, r->p.ts_us);
@@ -481,7 +489,7 @@ static int run_offline(struct pipeline *pl, char *err, size_t errlen)
 					ring_send_ctl(&pl->w[i], REC_TICK, pl->last_ts);
 			else {
 				flow_table_expire(pl->w[0].ft, pl->last_ts);
-				baseline_tick(pl->last_ts);
+				ot_tick(pl->last_ts);
 			}
 			next_tick = pl->last_ts + TICK_US;
 		}
@@ -508,6 +516,7 @@ static int run_offline(struct pipeline *pl, char *err, size_t errlen)
 	}
 	/* A last silence check, then one inventory for the whole sensor. */
 	baseline_finish(pl->last_ts);
+	scan_finish();
 	assets_flush();
 	memset(&es, 0, sizeof(es));
 	for (int i = 0; i < pl->nworkers; i++) {
@@ -567,7 +576,7 @@ static void *worker_live_main(void *arg)
 
 			ipfrag_expire(w->frag, t);
 			flow_table_expire(w->ft, t);
-			baseline_tick(t);
+			ot_tick(t);
 			out_thread_flush();
 			worker_publish(w);
 			last_pub = now;
@@ -657,6 +666,7 @@ static int run_live(struct pipeline *pl, char *err, size_t errlen)
 		if (pl->w[i].started)
 			pthread_join(pl->w[i].th, NULL);
 	baseline_finish(wall_us());
+	scan_finish();
 	assets_flush();
 	live_stats(pl, true);
 	return started == pl->nworkers ? 0 : 1;

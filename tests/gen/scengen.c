@@ -9,7 +9,7 @@
  *   learn1.pcap          2026-01-05T00:00:00Z .. +3.5 d   week 1, first half
  *   learn2.pcap          +3.5 d .. +7 d                   week 1, second half
  *   normal.pcap          +7 d .. +14 d                    week 2
- *   attack.pcap          +14 d .. +15 d                   normal day + (a)-(h)
+ *   attack.pcap          +14 d .. +15 d                   normal day + (a)-(i)
  *   expected_alerts.tsv  "signature<TAB>src_ip<TAB>dest_ip", one line per
  *                        alert the attack day must raise (header first)
  *   facts.txt            hosts, phases and events, times in ISO UTC
@@ -108,7 +108,7 @@ enum scen_host {
 	H_GW, H_DNS, H_IT, H_ROGUE,
 	H_HMI, H_MASTER, H_HMI_NEW, H_EWS,
 	H_PLC1, H_PLC2, H_RTU1, H_RTU2,
-	H_WEB, H_C2,
+	H_WEB, H_C2, H_SWEPT,
 	H_COUNT
 };
 
@@ -151,6 +151,8 @@ static const struct scen_host_def scen_hosts[H_COUNT] = {
 	    "public", SCEN_GW_MAC, false },
 	[H_C2] = { "45.33.32.156", "public host (attack d)", "public",
 	    SCEN_GW_MAC, true },
+	[H_SWEPT] = { "10.10.2.1", "no device: first address swept (attack i)",
+	    "control", SCEN_GW_MAC, true },
 };
 
 #define SCEN_RTU1_ADDR 10
@@ -161,7 +163,8 @@ static const struct scen_host_def scen_hosts[H_COUNT] = {
  * --------------------------------------------------------------------- */
 
 enum scen_attack_id { A_NEW_HMI, A_COLD_RESTART, A_UMAS_STOP, A_OT_PUBLIC,
-	A_RTU2_SILENT, A_NEW_RANGE, A_NEW_FUNCTION, A_POLL_STOP, A_COUNT };
+	A_RTU2_SILENT, A_NEW_RANGE, A_NEW_FUNCTION, A_POLL_STOP, A_SCAN,
+	A_COUNT };
 
 /* Attack times, from 00:00:00 of the attack day. */
 #define SCEN_AT_A (2 * SCEN_HOUR)
@@ -172,17 +175,20 @@ enum scen_attack_id { A_NEW_HMI, A_COLD_RESTART, A_UMAS_STOP, A_OT_PUBLIC,
 #define SCEN_AT_F (12 * SCEN_HOUR)
 #define SCEN_AT_G (13 * SCEN_HOUR)
 #define SCEN_AT_H (14 * SCEN_HOUR)
+#define SCEN_AT_I (15 * SCEN_HOUR)
 
 struct scen_alert {
 	const char *signature;
 	enum scen_host src, dst;
 };
 
+#define SCEN_ALERTS_MAX 7
+
 struct scen_attack {
 	char label;
 	uint64_t at;			/* from 00:00:00 of the attack day */
 	const char *what;
-	struct scen_alert alerts[4];	/* ends at signature NULL */
+	struct scen_alert alerts[SCEN_ALERTS_MAX];	/* ends at signature NULL */
 };
 
 static const struct scen_attack scen_attacks[A_COUNT] = {
@@ -223,6 +229,17 @@ static const struct scen_attack scen_attacks[A_COUNT] = {
 	    "HMI stops polling PLC2: its connection closes (FIN both ways), "
 	    "no more PLC2 traffic that day",
 	    { { "ot.baseline.polling_stopped", H_HMI, H_PLC2 } } },
+	[A_SCAN] = { 'i', SCEN_AT_I,
+	    "unknown 10.10.0.66 sweeps the control subnet for tcp/502: SYNs "
+	    "to 10.10.2.1..40, 200 ms apart (only PLC1 and PLC2 answer, "
+	    "SYN-ACK, and the scanner resets); at +60 s it tries ports "
+	    "1..30 of PLC1, 100 ms apart, each refused (RST)",
+	    { { "ot.scan.address_sweep", H_ROGUE, H_SWEPT },
+	      { "ot.scan.port_scan", H_ROGUE, H_PLC1 },
+	      { "ot.baseline.new_edge", H_ROGUE, H_PLC1 },
+	      { "ot.baseline.new_edge", H_ROGUE, H_PLC2 },
+	      { "ot.zone.not_allowed", H_ROGUE, H_PLC1 },
+	      { "ot.zone.not_allowed", H_ROGUE, H_PLC2 } } },
 };
 
 /* ------------------------------------------------------------------------
@@ -750,6 +767,59 @@ static void attack_ot_public(uint64_t day0)
 	link_close(&l, t + 500 * SCEN_MS);
 }
 
+/* One TCP try from the scanner: SYN, then the answer 'kind'. */
+enum scan_answer { SCAN_NONE, SCAN_OPEN, SCAN_REFUSED };
+
+static void scan_try(const char *dst, const uint8_t *dmac, uint16_t sport,
+    uint16_t dport, enum scan_answer kind, uint64_t t)
+{
+	struct conn c;
+
+	conn_init(&c, false, scen_hosts[H_ROGUE].ip, sport, dst, dport);
+	memcpy(c.mac[0], scen_hosts[H_ROGUE].mac, 6);
+	memcpy(c.mac[1], dmac, 6);
+	c.seq[0] = (uint32_t)rng();
+	c.seq[1] = (uint32_t)rng();
+	at(t);
+	conn_pkt(&dayo, &c, 0, TCP_SYN, NULL, 0);
+	if (kind == SCAN_OPEN) {
+		at(t + SCEN_MS);
+		conn_pkt(&dayo, &c, 1, TCP_SYN | TCP_ACK, NULL, 0);
+		at(t + 2 * SCEN_MS);
+		conn_pkt(&dayo, &c, 0, TCP_RST, NULL, 0);
+	} else if (kind == SCAN_REFUSED) {
+		at(t + SCEN_MS);
+		conn_pkt(&dayo, &c, 1, TCP_RST | TCP_ACK, NULL, 0);
+	}
+}
+
+/* Attack i: an address sweep of the control subnet, then a port scan. */
+static void attack_scan(uint64_t day0)
+{
+	static const uint8_t gw[6] = SCEN_GW_MAC;
+	uint64_t t = day0 + scen_attacks[A_SCAN].at;
+	char ip[32];
+
+	for (unsigned h = 1; h <= 40; h++) {
+		uint64_t th = t + (uint64_t)(h - 1) * 200 * SCEN_MS;
+
+		snprintf(ip, sizeof(ip), "10.10.2.%u", h);
+		if (strcmp(ip, scen_hosts[H_PLC1].ip) == 0)
+			scan_try(ip, scen_hosts[H_PLC1].mac, (uint16_t)(53000 + h), 502,
+			    SCAN_OPEN, th);
+		else if (strcmp(ip, scen_hosts[H_PLC2].ip) == 0)
+			scan_try(ip, scen_hosts[H_PLC2].mac, (uint16_t)(53000 + h), 502,
+			    SCAN_OPEN, th);
+		else
+			scan_try(ip, gw, (uint16_t)(53000 + h), 502,
+			    SCAN_NONE, th);
+	}
+	for (unsigned p = 1; p <= 30; p++)
+		scan_try(scen_hosts[H_PLC1].ip, scen_hosts[H_PLC1].mac,
+		    (uint16_t)(54000 + p), (uint16_t)p, SCAN_REFUSED,
+		    t + 60 * SCEN_SEC + (uint64_t)p * 100 * SCEN_MS);
+}
+
 /* What the HMI does on its PLC1 connection besides polling. */
 enum plc1_kind { PLC1_DAILY_WRITES, PLC1_NEW_RANGE, PLC1_NEW_FUNCTION };
 
@@ -881,6 +951,7 @@ static void gen_day(unsigned d)
 		attack_cold_restart(day0);
 		ews_umas(day0 + scen_attacks[A_UMAS_STOP].at, 49700, true);
 		attack_ot_public(day0);
+		attack_scan(day0);
 	}
 	day_end();
 }
@@ -929,7 +1000,8 @@ static void write_expected(const char *dir)
 
 	fprintf(f, "signature\tsrc_ip\tdest_ip\n");
 	for (unsigned a = 0; a < A_COUNT; a++)
-		for (unsigned i = 0; i < 4 && scen_attacks[a].alerts[i].signature;
+		for (unsigned i = 0; i < SCEN_ALERTS_MAX &&
+		    scen_attacks[a].alerts[i].signature;
 		    i++) {
 			const struct scen_alert *x = &scen_attacks[a].alerts[i];
 
@@ -1003,7 +1075,8 @@ static void write_facts(const char *dir)
 	for (unsigned a = 0; a < A_COUNT; a++) {
 		fprintf(f, "  (%c) %s %s\n", scen_attacks[a].label,
 		    iso(day14 + scen_attacks[a].at), scen_attacks[a].what);
-		for (unsigned i = 0; i < 4 && scen_attacks[a].alerts[i].signature;
+		for (unsigned i = 0; i < SCEN_ALERTS_MAX &&
+		    scen_attacks[a].alerts[i].signature;
 		    i++) {
 			const struct scen_alert *x = &scen_attacks[a].alerts[i];
 

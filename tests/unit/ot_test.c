@@ -461,6 +461,37 @@ static void test_zones(void)
 	alerts_flush();
 	test_eq_u64("one flow, one policy count", nalerts, 1);
 	test_eq_u64("count 1", alerts[0].count, 1);
+
+	/* TCP tries are not conversations: never answered (S0), refused */
+	reset_caught();
+	memset(&fl, 0, sizeof(fl));
+	hdr(&fl.h, EV_FLOW, "10.10.0.7", "10.30.6.3", 502, 7000);
+	fl.pkts[0] = 2;
+	snprintf(fl.state, sizeof(fl.state), "S0");
+	out_emit(&fl.h);
+	memset(&fl, 0, sizeof(fl));
+	hdr(&fl.h, EV_FLOW, "10.10.0.7", "10.30.6.4", 502, 7100);
+	fl.pkts[0] = fl.pkts[1] = 1;
+	snprintf(fl.state, sizeof(fl.state), "REJ");
+	out_emit(&fl.h);
+	test_eq_u64("S0 and REJ into a zone no rule allows: no alert",
+	    nalerts, 0);
+	/* an interim record, then the final one: one alert, counted once */
+	memset(&fl, 0, sizeof(fl));
+	hdr(&fl.h, EV_FLOW, "10.10.0.7", "10.30.6.5", 502, 7200);
+	fl.pkts[0] = fl.pkts[1] = 4;
+	fl.payload_bytes[0] = fl.payload_bytes[1] = 12;
+	snprintf(fl.state, sizeof(fl.state), "S1");
+	fl.interim = true;
+	out_emit(&fl.h);
+	test_eq_u64("interim record: the zone alert at once", count_sig(
+	    "ot.zone.not_allowed"), 1);
+	fl.interim = false;
+	fl.started = true;
+	snprintf(fl.state, sizeof(fl.state), "SF");
+	out_emit(&fl.h);
+	alerts_flush();
+	test_eq_u64("final record after it: not judged again", nalerts, 1);
 	zones_reset();
 }
 
@@ -610,7 +641,19 @@ static void test_assets(void)
 	    a.nserved == 1 && a.served[0].proto == 6 && a.served[0].port == 502 &&
 	    a.served[0].app && strcmp(a.served[0].app, "modbus") == 0);
 	test_eq_u64("first_seen is the earliest", a.first_us, 7000000);
-	test_eq_u64("last_seen is the latest", a.last_us, 9700000);
+	/* a SYN to an address nobody answers for: no device there */
+	hdr(&fl.h, EV_FLOW, "192.168.1.20", "192.168.1.99", 502, 9800000);
+	out_emit(&fl.h);
+	{
+		uint8_t nobody[16] = { 192, 168, 1, 99 };
+
+		test_cond("unanswered SYN: no asset for its target",
+		    assets_get(4, nobody, &a) < 0);
+	}
+	test_cond("... the client is still there", assets_get(4, ews_ip, &a) == 0);
+	(void)assets_get(4, plc_ip, &a);
+	/* the SYN to port 80 nobody answered does not count (assets.h) */
+	test_eq_u64("last_seen is the latest answer", a.last_us, 9600000);
 	/* the inventory at flush */
 	reset_caught();
 	assets_flush();
@@ -647,6 +690,7 @@ static void test_assets(void)
 		snprintf(src, sizeof(src), "10.77.0.%d", i + 1);
 		memset(&fl, 0, sizeof(fl));
 		hdr(&fl.h, EV_FLOW, src, "192.168.3.3", 80, 11000000 + i);
+		fl.pkts[0] = fl.pkts[1] = 3;	/* answered */
 		fl.h.has_mac = true;
 		memcpy(fl.h.src_mac, ews_mac, 6);
 		memcpy(fl.h.dst_mac, plc_mac, 6);
