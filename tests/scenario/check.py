@@ -4,7 +4,7 @@
     tests/scenario/check.py --spanlog BIN --gen build/tools/scengen --work DIR
 
 build/tools/scengen writes a plant's traffic: week 1 (learning, in two
-halves), week 2 (normal), and an attack day with injected events (a)-(h),
+halves), week 2 (normal), and an attack day with injected events (a)-(i),
 and expected_alerts.tsv, the alerts the attack day must raise, written from
 the generator's scenario definition (see tests/scenario/README.md).  This
 script runs spanlog over them with a state file and checks:
