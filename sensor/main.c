@@ -20,12 +20,14 @@
 
 #define SPANLOG_VERSION "0.1.0"
 
-static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t stop_flag, save_flag;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop_flag = 1;
+	if (sig == SIGHUP)
+		save_flag = 1;	/* live: save the state file (and merge) now */
+	else
+		stop_flag = 1;
 }
 
 static void usage(FILE *f)
@@ -234,6 +236,8 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (cfg.iface[0])	/* offline, SIGHUP keeps its default: stop */
+		sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	/* The inventory and baseline of earlier runs (zones are loaded). */
@@ -247,7 +251,7 @@ int main(int argc, char **argv)
 	baseline_set_period((uint64_t)cfg.ot_learning_hours * 3600000000ULL);
 
 	err[0] = '\0';
-	rc = pipeline_run(&cfg, &stop_flag, err, sizeof(err));
+	rc = pipeline_run(&cfg, &stop_flag, &save_flag, err, sizeof(err));
 	if (cfg.ot_state_file[0]) {
 		char serr[1024];
 

@@ -85,6 +85,7 @@ struct worker {
 struct pipeline {
 	const struct config *cfg;
 	volatile sig_atomic_t *stop;
+	volatile sig_atomic_t *save_now;	/* SIGHUP: save the state now */
 	int nworkers;
 	struct worker *w;
 	uint64_t serial;
@@ -650,6 +651,10 @@ static int run_live(struct pipeline *pl, char *err, size_t errlen)
 			live_stats(pl, false);
 			next_stats += (uint64_t)cfg->stats_interval * 1000000;
 		}
+		if (*pl->save_now) {
+			*pl->save_now = 0;
+			next_save = 0;
+		}
 		if (cfg->ot_state_file[0] && mono_us() >= next_save) {
 			char serr[512];
 
@@ -679,7 +684,7 @@ fail:
  * --------------------------------------------------------------------- */
 
 int pipeline_run(const struct config *cfg, volatile sig_atomic_t *stop,
-    char *err, size_t errlen)
+    volatile sig_atomic_t *save_now, char *err, size_t errlen)
 {
 	struct pipeline pl;
 	int n = (int)cfg->workers;
@@ -693,6 +698,7 @@ int pipeline_run(const struct config *cfg, volatile sig_atomic_t *stop,
 	memset(&pl, 0, sizeof(pl));
 	pl.cfg = cfg;
 	pl.stop = stop;
+	pl.save_now = save_now;
 	pl.nworkers = n;
 	pl.start_wall_us = wall_us();
 	baseline_set_workers(n);

@@ -6,7 +6,8 @@
 # sends 12 UDP datagrams and one TCP connection to 127.0.0.1 only, stops
 # spanlog with SIGTERM and checks: exit status 0, a final stats event, the
 # UDP flows with the datagram counts we sent, the TCP flow closed cleanly
-# (state SF), and the pcap_stats drop counters present.  Needs root (packet
+# (state SF), the pcap_stats drop counters present, and that SIGHUP saves
+# the state file at once.  Needs root (packet
 # sockets); prints SKIP otherwise.  Exit 0 pass, 1 fail, 77 skip.
 
 set -u
@@ -25,6 +26,7 @@ trap 'rm -rf "$tmp"' EXIT
 # A port nobody else uses now: the filter keeps other loopback traffic out.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$BIN" -i lo --workers 2 --stats-interval 1 --no-progress \
+	--state "$tmp/state" \
 	-f "host 127.0.0.1 and (port $port or port $((port + 1)))" \
 	-o "$tmp/out.json" 2>"$tmp/err" &
 pid=$!
@@ -57,13 +59,22 @@ for i in range(12):
     u.sendto(b"datagram %d" % i, ("127.0.0.1", port))
 PY
 sleep 2.5
+# SIGHUP saves the state file now (ot.state_save_min is 5 minutes)
+[ -e "$tmp/state" ] && state_before=yes || state_before=no
+kill -HUP "$pid"
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	[ -s "$tmp/state" ] && break
+	sleep 0.2
+done
+cp "$tmp/state" "$tmp/state_head" 2>/dev/null || : >"$tmp/state_head"
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
 
-python3 - "$tmp/out.json" "$port" "$rc" "$tmp/err" <<'PY'
+python3 - "$tmp/out.json" "$port" "$rc" "$tmp/err" "$state_before" "$tmp/state_head" <<'PY'
 import json, sys
 path, port, rc, errf = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+state_before, state_head = sys.argv[5], open(sys.argv[6]).read()
 ok = True
 def check(what, cond):
     global ok
@@ -89,5 +100,10 @@ if stats:
     cap = stats[-1]["stats"]["capture"]
     check("drop counters reported", "kernel_drops" in cap and "if_drops" in cap)
 check("final stats line on stderr", "packets" in open(errf).read())
+check("no state file before SIGHUP", state_before == "no")
+lines = state_head.splitlines()
+check("SIGHUP saved the state file (%d lines)" % len(lines),
+      "spanlog-state 1" in lines and any(l.startswith("end lines=")
+                                         for l in lines[-1:]))
 sys.exit(0 if ok else 1)
 PY
