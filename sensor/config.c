@@ -102,7 +102,7 @@ static const struct cfg_key cfg_keys[] = {
 	ROW_STR("geoip.asn", geoip_asn, "", "GeoLite2 ASN (or GeoIP2 ISP) .mmdb; empty = no ASN"),
 	ROW_STR("ot.zones_file", ot_zones_file, "", "YAML file of zones and allowed conversations; empty = no zone policy"),
 	ROW_U32("ot.alert_update_min", ot_alert_update_min, 1, 10080, "60", "a repeating alert is reported again at most every N minutes of capture time"),
-	ROW_BOOL("ot.assets_realtime", ot_assets_realtime, "false", "asset records as devices appear, not only the end-of-capture inventory"),
+	ROW_STR("ot.assets_realtime", ot_assets_realtime, "auto", "asset records as devices appear and change, not only the end-of-capture inventory: true, false, or auto (live yes, offline no)"),
 	ROW_STR("ot.state_file", ot_state_file, "", "inventory and learned baseline kept across restarts; empty = in memory only"),
 	ROW_U32("ot.learning_hours", ot_learning_hours, 1, 87600, "168", "capture time the baseline learns before it alerts (168 = 7 days)"),
 	ROW_U32("ot.state_save_min", ot_state_save_min, 1, 1440, "5", "live: the state file is saved (and operators' accepts merged) every N minutes"),
@@ -546,6 +546,18 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
 
 /* ----------------------------------------------------------- validation */
 
+int config_assets_realtime(const struct config *c)
+{
+	const char *v = c->ot_assets_realtime;
+	bool b;
+
+	if (strcmp(v, "auto") == 0)
+		return c->iface[0] != '\0';
+	if (cfg_parse_bool(v, strlen(v), &b) != 0)
+		return -1;
+	return b;
+}
+
 int config_validate(const struct config *c, char *err, size_t errlen)
 {
 	const char *base = (const char *)c;
@@ -595,6 +607,9 @@ int config_validate(const struct config *c, char *err, size_t errlen)
 		return cfg_invalid(err, errlen, "reassembly.app_buffer_kb: %"
 		    PRIu32 " KiB is more than reassembly.memcap_mb (%" PRIu32
 		    " MiB)", c->app_buffer_kb, c->reasm_memcap_mb);
+	if (config_assets_realtime(c) < 0)
+		return cfg_invalid(err, errlen, "ot.assets_realtime: \"%s\" is "
+		    "not auto, true or false", c->ot_assets_realtime);
 	if (c->progress_set < -1 || c->progress_set > 1)
 		return cfg_invalid(err, errlen, "progress: bad setting %d",
 		    c->progress_set);

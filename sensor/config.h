@@ -70,7 +70,7 @@ struct config {
 	/* ot: (ot/zones.c, ot/alerts.c, ot/assets.c) */
 	char ot_zones_file[CONFIG_PATH_MAX];	/* ot.zones_file ("" = no zones) */
 	uint32_t ot_alert_update_min;	/* ot.alert_update_min: repeat reports */
-	bool ot_assets_realtime;	/* ot.assets_realtime: new/identity records */
+	char ot_assets_realtime[8];	/* ot.assets_realtime: auto, true, false */
 	char ot_state_file[CONFIG_PATH_MAX];	/* ot.state_file ("" = none) */
 	uint32_t ot_learning_hours;	/* ot.learning_hours: baseline learning */
 	uint32_t ot_state_save_min;	/* ot.state_save_min: live save period */
@@ -118,6 +118,12 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
 int config_load_string(struct config *c, const char *yaml, size_t len,
     const char *name, char *err, size_t errlen)
     __attribute__((warn_unused_result));
+
+/*
+ * ot.assets_realtime resolved: 1 (true, or auto when capturing live), 0,
+ * or -1 when the value is not auto or a boolean.
+ */
+int config_assets_realtime(const struct config *c);
 
 /* Checks cross-field rules after all sources are applied. 0 or -1. */
 int config_validate(const struct config *c, char *err, size_t errlen)

@@ -158,7 +158,7 @@ int out_init(const struct config *cfg, char *err, size_t errlen)
 	    zones_load(cfg->ot_zones_file, err, errlen) != 0)
 		return -1;
 	alerts_set_interval((uint64_t)cfg->ot_alert_update_min * 60000000ULL);
-	assets_set_realtime(cfg->ot_assets_realtime);
+	assets_set_realtime(config_assets_realtime(cfg) == 1);
 	baseline_set_period((uint64_t)cfg->ot_learning_hours * 3600000000ULL);
 	scan_set_thresholds(cfg->ot_scan_hosts, cfg->ot_scan_ports);
 	scan_set_hold(scan_hold_us(cfg));

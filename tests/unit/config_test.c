@@ -508,6 +508,21 @@ static void test_validate(void)
 	EXPECT_INVALID(&c, "-r: ");
 	c.nread = 1;
 	test_cond("back to valid", config_validate(&c, err, sizeof(err)) == 0);
+
+	/* ot.assets_realtime: auto = live only */
+	test_cond("assets_realtime default auto",
+	    strcmp(c.ot_assets_realtime, "auto") == 0);
+	test_eq_u64("auto, -r files: off", config_assets_realtime(&c), 0);
+	strcpy(c.ot_assets_realtime, "yes");
+	test_eq_u64("yes: on", config_assets_realtime(&c), 1);
+	strcpy(c.ot_assets_realtime, "maybe");
+	EXPECT_INVALID(&c, "ot.assets_realtime: ");
+	strcpy(c.ot_assets_realtime, "auto");
+	c.nread = 0;
+	strcpy(c.iface, "eth0");
+	test_eq_u64("auto, live: on", config_assets_realtime(&c), 1);
+	test_cond("back to valid, live",
+	    config_validate(&c, err, sizeof(err)) == 0);
 }
 
 /* redis: defaults from issue 5's design, every key, the tls: section. */
