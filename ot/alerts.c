@@ -448,7 +448,10 @@ static bool flow_judged(uint64_t flow_id, bool forget)
 	    (ALERTS_FLOW_CACHE - 1)];
 	bool seen = *c == flow_id;
 
-	*c = forget ? 0 : flow_id;
+	if (!forget)
+		*c = flow_id;
+	else if (seen)
+		*c = 0;		/* (not another flow's entry) */
 	return seen;
 }
 
