@@ -72,7 +72,8 @@ static bool side_is(const struct ev_alert_side *sd, const char *s)
 	return sd->family == 4 && memcmp(sd->ip, ip, 4) == 0;
 }
 
-enum try_kind { T_S0, T_REJ, T_OPEN, T_DATA, T_UDP, T_UDP_ANSWERED };
+enum try_kind { T_S0, T_REJ, T_OPEN, T_DATA, T_UDP, T_UDP_ANSWERED, T_PING,
+	T_PING_ANSWERED };
 
 static uint64_t next_id = 1;
 
@@ -91,18 +92,19 @@ static void flow(const char *src, const char *dst, uint16_t port,
 	f.h.key.family = 4;
 	ip_parse(src, f.h.key.src);
 	ip_parse(dst, f.h.key.dst);
-	f.h.key.proto = kind == T_UDP || kind == T_UDP_ANSWERED ? 17 : 6;
-	f.h.key.sport = 40000;
-	f.h.key.dport = port;
+	f.h.key.proto = kind == T_UDP || kind == T_UDP_ANSWERED ? 17 :
+	    kind == T_PING || kind == T_PING_ANSWERED ? 1 : 6;
+	f.h.key.sport = f.h.key.proto == 1 ? 8 : 40000;	/* ICMP: type */
+	f.h.key.dport = f.h.key.proto == 1 ? 0 : port;
 	f.start_us = f.end_us = ts;
 	f.pkts[DIR_TO_SERVER] = 1;
 	snprintf(f.state, sizeof(f.state), "%s", kind == T_S0 ? "S0" :
 	    kind == T_REJ ? "REJ" : kind == T_OPEN ? "RSTO" :
 	    kind == T_DATA ? "SF" : "");
 	switch (kind) {
-	case T_S0: case T_UDP:
+	case T_S0: case T_UDP: case T_PING:
 		break;
-	case T_REJ: case T_OPEN: case T_UDP_ANSWERED:
+	case T_REJ: case T_OPEN: case T_UDP_ANSWERED: case T_PING_ANSWERED:
 		f.pkts[DIR_TO_CLIENT] = 1;
 		break;
 	case T_DATA:
@@ -194,6 +196,19 @@ static void test_sweep(void)
 	scan_finish();
 	test_eq_u64("sweep: REJ + SYN/reset + unanswered UDP = 16: alert",
 	    nsig("ot.scan.address_sweep"), 1);
+
+	/* a ping sweep: echo requests nobody answers count; answered don't */
+	reset();
+	sweep("10.0.1.66", 1, 20, 0, T_PING_ANSWERED, W0);
+	scan_finish();
+	test_eq_u64("sweep: 20 answered pings: nothing", ncaught, 0);
+	reset();
+	sweep("10.0.1.66", 1, 20, 0, T_PING, W0);
+	scan_finish();
+	test_eq_u64("sweep: 20 unanswered pings: a sweep",
+	    nsig("ot.scan.address_sweep"), 1);
+	test_eq_u64("sweep: pings have no ports: no port scan",
+	    nsig("ot.scan.port_scan"), 0);
 
 	/* a public source is not a plant host */
 	reset();
