@@ -7,7 +7,6 @@
  * (when GeoIP databases are open and an address is public).  Then one
  * object named after the event type.  Key order is fixed.
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,44 +42,6 @@ static const char *proto_name(uint8_t p, char *buf, size_t len)
 		snprintf(buf, len, "%u", p);
 		return buf;
 	}
-}
-
-static void put_ip(struct jw *w, const char *key, int family, const uint8_t *a)
-{
-	char b[INET6_ADDRSTRLEN];
-
-	if (family == 6) {
-		inet_ntop(AF_INET6, a, b, sizeof(b));
-	} else {
-		/* Dotted quad by hand: glibc's inet_ntop goes through printf. */
-		char *q = b;
-
-		for (int i = 0; i < 4; i++) {
-			unsigned v = a[i];
-
-			if (v >= 100)
-				*q++ = (char)('0' + v / 100);
-			if (v >= 10)
-				*q++ = (char)('0' + v / 10 % 10);
-			*q++ = (char)('0' + v % 10);
-			*q++ = '.';
-		}
-		q[-1] = '\0';
-	}
-	jw_str(w, key, b);
-}
-
-static void put_mac(struct jw *w, const char *key, const uint8_t *m)
-{
-	static const char hex[] = "0123456789abcdef";
-	char b[18];
-
-	for (int i = 0; i < 6; i++) {
-		b[i * 3] = hex[m[i] >> 4];
-		b[i * 3 + 1] = hex[m[i] & 15];
-		b[i * 3 + 2] = i < 5 ? ':' : '\0';
-	}
-	jw_str(w, key, b);
 }
 
 static void put_geo_side(struct jw *w, const char *key,
@@ -135,10 +96,10 @@ static void put_envelope(struct jw *w, const struct ev_hdr *h,
 		bool ports = k->proto == 6 || k->proto == 17 || k->proto == 132 ||
 		    k->proto == 1 || k->proto == 58;
 
-		put_ip(w, "src_ip", k->family, k->src);
+		jw_ip(w, "src_ip", k->family, k->src);
 		if (ports)
 			jw_u64(w, "src_port", k->sport);
-		put_ip(w, "dest_ip", k->family, k->dst);
+		jw_ip(w, "dest_ip", k->family, k->dst);
 		if (ports)
 			jw_u64(w, "dest_port", k->dport);
 		jw_str(w, "proto", proto_name(k->proto, pb, sizeof(pb)));
@@ -151,8 +112,8 @@ static void put_envelope(struct jw *w, const struct ev_hdr *h,
 	}
 	if (h->has_mac) {
 		jw_obj_open(w, "ether");
-		put_mac(w, "src_mac", h->src_mac);
-		put_mac(w, "dest_mac", h->dst_mac);
+		jw_mac(w, "src_mac", h->src_mac);
+		jw_mac(w, "dest_mac", h->dst_mac);
 		jw_obj_close(w);
 	}
 	if (h->app_proto)

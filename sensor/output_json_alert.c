@@ -13,7 +13,6 @@
  * "id" is the same for the first report and every update of one alert;
  * "update" is true on the updates (count so far).
  */
-#include <arpa/inet.h>
 #include <string.h>
 
 #include "json.h"
@@ -22,14 +21,10 @@
 static void put_side(struct jw *w, const char *key,
     const struct ev_alert_side *s)
 {
-	char b[INET6_ADDRSTRLEN];
-
 	if (!s->family)
 		return;
-	if (!inet_ntop(s->family == 6 ? AF_INET6 : AF_INET, s->ip, b, sizeof(b)))
-		b[0] = '\0';
 	jw_obj_open(w, key);
-	jw_str(w, "ip", b);
+	jw_ip(w, "ip", s->family, s->ip);
 	if (s->vendor[0])
 		jw_strn(w, "vendor", s->vendor, strnlen(s->vendor,
 		    sizeof(s->vendor)));

@@ -11,8 +11,6 @@
  *             ["identity": {"vendor", "product", "revision",
  *                           "source" ("modbus" FC 43/14 | "dnp3" g0)}]}
  */
-#include <arpa/inet.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "json.h"
@@ -26,31 +24,19 @@ static const char *const reason_names[] = {
 
 void json_put_asset(struct jw *w, const struct ev_asset *e)
 {
-	static const char hex[] = "0123456789abcdef";
-	char b[INET6_ADDRSTRLEN];
-
 	jw_obj_open(w, "asset");
 	jw_u64(w, "id", e->asset_id);
 	jw_str(w, "reason", e->reason < sizeof(reason_names) /
 	    sizeof(reason_names[0]) ? reason_names[e->reason] : "unknown");
 	if (e->has_mac) {
-		for (int i = 0; i < 6; i++) {
-			b[i * 3] = hex[e->mac[i] >> 4];
-			b[i * 3 + 1] = hex[e->mac[i] & 15];
-			b[i * 3 + 2] = i < 5 ? ':' : '\0';
-		}
-		jw_str(w, "mac", b);
+		jw_mac(w, "mac", e->mac);
 		if (e->vendor)
 			jw_str(w, "vendor", e->vendor);
 	}
 	jw_bool(w, "routed", !e->has_mac);
 	jw_arr_open(w, "ips");
-	for (unsigned i = 0; i < e->nips && i < EV_ASSET_MAX_IPS; i++) {
-		if (!inet_ntop(e->ip_family[i] == 6 ? AF_INET6 : AF_INET,
-		    e->ips[i], b, sizeof(b)))
-			b[0] = '\0';
-		jw_str(w, NULL, b);
-	}
+	for (unsigned i = 0; i < e->nips && i < EV_ASSET_MAX_IPS; i++)
+		jw_ip(w, NULL, e->ip_family[i], e->ips[i]);
 	jw_arr_close(w);
 	if (e->zone[0])
 		jw_strn(w, "zone", e->zone, strnlen(e->zone, sizeof(e->zone)));

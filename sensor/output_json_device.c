@@ -13,8 +13,6 @@
  * The envelope (src_ip, dest_ip, ...) is that of the source event; "ip"
  * is always the device and "by" the client that sent the request.
  */
-#include <arpa/inet.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "json.h"
@@ -26,20 +24,10 @@ static const char *const kind_names[] = {
 	[DEVICE_KIND_STATE] = "state",
 };
 
-static void put_addr(struct jw *w, const char *key, int family,
-    const uint8_t *a)
-{
-	char b[INET6_ADDRSTRLEN];
-
-	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, b, sizeof(b)))
-		b[0] = '\0';
-	jw_str(w, key, b);
-}
-
 void json_put_device(struct jw *w, const struct ev_device *e)
 {
 	jw_obj_open(w, "device");
-	put_addr(w, "ip", e->family, e->ip);
+	jw_ip(w, "ip", e->family, e->ip);
 	jw_u64(w, "port", e->port);
 	jw_str(w, "protocol", e->proto == DEVICE_PROTO_DNP3 ? "dnp3" : "modbus");
 	jw_str(w, "kind", e->kind < sizeof(kind_names) / sizeof(kind_names[0]) ?
@@ -50,7 +38,7 @@ void json_put_device(struct jw *w, const struct ev_device *e)
 		jw_u64(w, "master", e->master);
 	jw_strn(w, "action", e->action, strnlen(e->action, sizeof(e->action)));
 	if (e->has_by)
-		put_addr(w, "by", e->family, e->by);
+		jw_ip(w, "by", e->family, e->by);
 	jw_strn(w, "detail", e->detail, strnlen(e->detail, sizeof(e->detail)));
 	if (e->detail_truncated)
 		jw_bool(w, "detail_truncated", true);

@@ -14,7 +14,6 @@
  * minimum", TXT the strings concatenated (RFC 7208 3.3), anything else the
  * rdata in lower-case hex; no rdata when rdlength is 0.
  */
-#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -125,11 +124,8 @@ static void put_rdata(struct jw *w, const struct ev_dns_answer *a)
 
 	switch (a->kind) {
 	case EV_DNS_RD_ADDR:
-		if (a->data_len == 4 || a->data_len == 16) {
-			inet_ntop(a->data_len == 4 ? AF_INET : AF_INET6, a->data,
-			    b, sizeof(b));
-			jw_str(w, "rdata", b);
-		}
+		if (a->data_len == 4 || a->data_len == 16)
+			jw_ip(w, "rdata", a->data_len == 4 ? 4 : 6, a->data);
 		break;
 	case EV_DNS_RD_NAME:
 		jw_str(w, "rdata", data_str(a, 0));

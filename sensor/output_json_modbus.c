@@ -206,19 +206,25 @@ static void put_umas(struct jw *w, const struct ev_modbus *e)
 void json_put_modbus(struct jw *w, const struct ev_modbus *e)
 {
 	const char *fname = modbus_func_name(e->fc & 0x7F);
+	size_t fname_len = fname ? strlen(fname) : 0;
 	char fb[64];
 
 	jw_obj_open(w, "modbus");
 	jw_u64(w, "transaction_id", e->tid);
 	jw_u64(w, "unit_id", e->unit);
 	jw_u64(w, "function_code", e->fc & 0x7F);
-	if (fname)
-		snprintf(fb, sizeof(fb), "%s%s", fname,
-		    e->exception ? "_EXCEPTION" : "");
-	else
-		snprintf(fb, sizeof(fb), "unknown-%u%s", e->fc & 0x7F,
-		    e->exception ? "_EXCEPTION" : "");
-	jw_str(w, "function", fb);
+	if (fname && !e->exception && fname_len < sizeof(fb)) {
+		/* the common case, without a printf */
+		jw_strn(w, "function", fname, fname_len);
+	} else {
+		if (fname)
+			snprintf(fb, sizeof(fb), "%s%s", fname,
+			    e->exception ? "_EXCEPTION" : "");
+		else
+			snprintf(fb, sizeof(fb), "unknown-%u%s", e->fc & 0x7F,
+			    e->exception ? "_EXCEPTION" : "");
+		jw_str(w, "function", fb);
+	}
 	jw_str(w, "category", modbus_category_name(e->category));
 	if (e->has_address)
 		jw_u64(w, "address", e->address);
