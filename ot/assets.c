@@ -370,6 +370,22 @@ static int u16_put(uint16_t *a, uint8_t *n, unsigned cap, uint16_t v)
 	return 1;
 }
 
+static char app_pool[ASSETS_APP_POOL][ASSETS_APP_LEN];
+static unsigned app_pool_used;
+
+const char *assets_app_intern(const char *name)
+{
+	for (unsigned i = 0; i < app_pool_used; i++)
+		if (strcmp(app_pool[i], name) == 0)
+			return app_pool[i];
+	if (app_pool_used == ASSETS_APP_POOL) {
+		assets_tab.dropped++;
+		return NULL;
+	}
+	snprintf(app_pool[app_pool_used], ASSETS_APP_LEN, "%s", name);
+	return app_pool[app_pool_used++];
+}
+
 bool assets_add_served(struct asset_ip *e, uint8_t proto, uint16_t port,
     const char *app)
 {
@@ -868,9 +884,12 @@ static void obs_flow(struct assets_out *o, const struct ev_flow *f)
 		return;
 	answered = h->key.proto == 6 ? f->payload_bytes[DIR_TO_CLIENT] > 0 :
 	    h->key.proto == 17 ? f->pkts[DIR_TO_CLIENT] > 0 : false;
-	if (answered)
+	if (answered) {
+		const char *app = h->app_proto ? h->app_proto : f->ndpi_proto;
+
 		(void)assets_add_served(srv, h->key.proto, h->key.dport,
-		    h->app_proto ? h->app_proto : f->ndpi_proto);
+		    app ? assets_app_intern(app) : NULL);
+	}
 }
 
 static void obs_modbus(struct assets_out *o, const struct ev_modbus *e)

@@ -142,6 +142,16 @@ void assets_compose_ip(const struct asset_ip *e, struct ev_asset *out);
 /* The record holding e (its owner's, or its own when routed). */
 void assets_compose_of(const struct asset_ip *e, struct ev_asset *out);
 
+/*
+ * served[].app names are interned here (lock held): one copy per distinct
+ * name, in a pool that only grows (assets_reset() keeps it: records
+ * already handed to out_emit() may point into it), because the names
+ * events carry (nDPI's) die with the flow table that gave them.  NULL
+ * when the pool is full (the port stays, without its app; counted).
+ */
+#define ASSETS_APP_POOL 512
+const char *assets_app_intern(const char *name);
+
 /* Insertion into the sorted lists of an entry: false if not kept. */
 bool assets_add_served(struct asset_ip *e, uint8_t proto, uint16_t port,
     const char *app);

@@ -12,8 +12,7 @@
  * Writing copies one entry at a time under the lock.  Reading parses a
  * line into a local struct, checks every byte, and takes the lock only
  * to put the result in, so a bad line leaves the tables as they were.
- * served[].app names read back live in a fixed pool (app_pool) that only
- * grows.
+ * served[].app names read back are interned (assets_app_intern()).
  */
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -30,31 +29,7 @@
  * App names read back
  * --------------------------------------------------------------------- */
 
-#define ASSETS_APP_POOL 256	/* distinct served[].app names read back */
 
-/*
- * served[].app is a static string in memory.  A name read from the state
- * file is copied once into this pool and the copy is shared; the pool
- * only grows (assets_reset() keeps it: records already handed to
- * out_emit() may still point into it).  When it is full a name is
- * dropped (the port stays, without its app) and counted.
- */
-static char app_pool[ASSETS_APP_POOL][ASSETS_APP_LEN];
-static unsigned app_pool_used;
-
-/* Interns name (lock held): the pooled copy, or NULL when full. */
-static const char *app_intern(const char *name)
-{
-	for (unsigned i = 0; i < app_pool_used; i++)
-		if (strcmp(app_pool[i], name) == 0)
-			return app_pool[i];
-	if (app_pool_used == ASSETS_APP_POOL) {
-		assets_tab.dropped++;
-		return NULL;
-	}
-	snprintf(app_pool[app_pool_used], ASSETS_APP_LEN, "%s", name);
-	return app_pool[app_pool_used++];
-}
 
 /* ------------------------------------------------------------------------
  * Writing
@@ -684,7 +659,7 @@ static int st_commit_ip(struct st_parse *p)
 	e->nserved = 0;
 	for (unsigned i = 0; i < p->e.nserved; i++)
 		(void)assets_add_served(e, p->e.served[i].proto,
-		    p->e.served[i].port, p->app[i][0] ? app_intern(p->app[i]) :
+		    p->e.served[i].port, p->app[i][0] ? assets_app_intern(p->app[i]) :
 		    NULL);
 	e->nunits = p->e.nunits;
 	memcpy(e->units, p->e.units, sizeof(e->units));

@@ -1001,6 +1001,43 @@ static void test_round_trip(void)
 	assets_reset();
 }
 
+/*
+ * An nDPI protocol name lives in the flow table's nDPI module, which is
+ * freed at the end of a run, before the state file is written: the
+ * inventory must keep its own copy (under ASan a kept pointer is a
+ * use-after-free).
+ */
+static void test_app_name_copied(void)
+{
+	char *name = malloc(16);
+	struct ev_asset a;
+	uint8_t srv[16];
+	char *buf;
+	size_t len;
+
+	if (!name)
+		return;
+	assets_reset();
+	strcpy(name, "FakeProto");
+	send_flow("10.9.1.10", "10.9.2.31", 4711, NULL, 1767571209000000ULL,
+	    NULL, NULL);
+	fl.ndpi_proto = name;		/* the same flow, named by nDPI */
+	fl.h.event_id++;
+	out_emit(&fl.h);
+	memset(name, 'X', 15);
+	free(name);
+	ip4(srv, "10.9.2.31");
+	test_cond("nDPI name: served port kept", assets_get(4, srv, &a) == 0 &&
+	    a.nserved == 1 && a.served[0].port == 4711);
+	test_cond("nDPI name: a copy of the name", a.nserved == 1 &&
+	    a.served[0].app && strcmp(a.served[0].app, "FakeProto") == 0);
+	buf = write_state(&len);
+	test_cond("nDPI name: in the state line", buf &&
+	    strstr(buf, "served=tcp/4711/FakeProto") != NULL);
+	free(buf);
+	assets_reset();
+}
+
 static void test_exact_line(void)
 {
 	char *buf;
@@ -1966,6 +2003,7 @@ int main(void)
 	test_modbus_identity();
 	test_dnp3_wire();
 	test_flow_start_wire();
+	test_app_name_copied();
 	test_exact_line();
 	test_round_trip();
 	test_replace_crowded();
