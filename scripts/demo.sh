@@ -102,12 +102,16 @@ if [ -x "$SCEN" ]; then
 	echo "Alerts of the attack day"
 	python3 - "$S/attack.jsonl" <<'PY'
 import json, sys
+rows = []
 for line in open(sys.argv[1]):
     e = json.loads(line)
     if e["event_type"] == "alert" and not e["alert"].get("update"):
-        a = e["alert"]
-        print("  %s [sev %s] %s\n      %s" % (e["timestamp"][11:19],
-              a.get("severity"), a.get("signature"), a.get("message", "")))
+        rows.append(e)
+# written as they were raised (several workers interleave): show by time
+for e in sorted(rows, key=lambda e: (e["timestamp"], e["alert"]["signature"])):
+    a = e["alert"]
+    print("  %s [sev %s] %s\n      %s" % (e["timestamp"][11:19],
+          a.get("severity"), a.get("signature"), a.get("message", "")))
 PY
 	echo
 	echo "== spanlog baseline diff --state build/demo/scenario/state"
