@@ -3,8 +3,8 @@
  *
  * Static strings for function codes, IIN bits, CROB control codes, control
  * status codes, object groups, link-layer functions and device-attribute
- * variations.  The decoder itself is dissectors/dnp3.c; nothing here reads
- * packet bytes.  Declared in sensor/ev_dnp3.h.
+ * variations.  The decoder itself is dissectors/dnp3.c and dnp3_decode.c;
+ * nothing here reads packet bytes.  Declared in sensor/ev_dnp3.h.
  *
  * Reference: IEEE 1815-2012 (DNP3), table 4-1 (application function codes),
  * 4.2.2.7.2 (IIN bits), table 11-6/11-7 (CROB control code), table 11-8
