@@ -113,10 +113,22 @@ enum devlog_dnp3_fc {
 	DEVLOG_DNP3_AUTH_REQ_NO_ACK = 33,
 };
 
-/* One open read summary. */
-struct devlog_sum {
+/*
+ * What a lookup reads of one summary slot.  Every read probes up to
+ * DEVLOG_SUM_PROBE slots, so this is kept apart from the records: 16 keys
+ * fill 8 cache lines, where 16 records took two or three lines each.
+ */
+struct devlog_sum_key {
 	bool used;
+	uint8_t func;
+	uint16_t unit;
+	uint64_t flow_id;
 	uint64_t minute;
+	uint64_t first_us;	/* of the window; ev.first_us is set on writing */
+};
+
+/* One open read summary, beside its key of the same index. */
+struct devlog_sum {
 	uint64_t src_event_id;
 	char lastfail[EV_DEVICE_RESULT];
 	struct ev_device ev;
@@ -133,6 +145,7 @@ struct devlog_iin {
 
 struct devlog_tls {
 	uint64_t cur_minute;
+	struct devlog_sum_key sumkey[DEVLOG_SUM_SLOTS];
 	struct devlog_sum sum[DEVLOG_SUM_SLOTS];
 	struct devlog_iin iin[DEVLOG_IIN_SLOTS];
 };
@@ -141,6 +154,11 @@ static _Thread_local struct devlog_tls tl;
 
 /* ------------------------------------------------------------------------
  * A string builder over a fixed array
+ *
+ * Text that does not fit is cut at the end of the array and the builder is
+ * marked truncated; later appends do nothing.  Appending the parts of a
+ * text one by one therefore gives the same bytes as one snprintf of the
+ * whole, which is what the records were first written with.
  * --------------------------------------------------------------------- */
 
 struct sb {
@@ -158,6 +176,81 @@ static void sb_init(struct sb *s, char *p, size_t cap)
 	p[0] = '\0';
 }
 
+/* Inline, so that literals get a constant length and a plain copy. */
+static inline void sb_putn(struct sb *s, const char *src, size_t n)
+{
+	size_t room = s->cap - s->len;		/* at least 1, for the NUL */
+
+	if (s->trunc)
+		return;
+	if (n >= room) {
+		s->trunc = true;
+		n = room - 1;
+	}
+	memcpy(s->p + s->len, src, n);
+	s->len += n;
+	s->p[s->len] = '\0';
+}
+
+static inline void sb_puts(struct sb *s, const char *str)
+{
+	sb_putn(s, str, strlen(str));
+}
+
+static inline void sb_putc(struct sb *s, char c)
+{
+	sb_putn(s, &c, 1);
+}
+
+/* Decimal, as "%llu": in place, or through b[] when it may not fit. */
+static void sb_putu(struct sb *s, uint64_t v)
+{
+	char b[20], *end;
+	size_t n = 1;
+	bool fits;
+
+	for (uint64_t t = v; t >= 10; t /= 10)
+		n++;
+	fits = !s->trunc && n < s->cap - s->len;
+	end = (fits ? s->p + s->len : b) + n;
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (fits) {
+		s->len += n;
+		s->p[s->len] = '\0';
+	} else {
+		sb_putn(s, b, n);
+	}
+}
+
+/* Decimal, as "%lld". */
+static void sb_puti(struct sb *s, int64_t v)
+{
+	if (v < 0) {
+		sb_putc(s, '-');
+		sb_putu(s, -(uint64_t)v);
+	} else {
+		sb_putu(s, (uint64_t)v);
+	}
+}
+
+/*
+ * Exactly 'width' hex digits of v, as "%0<width>x" (or "X") for a v that
+ * fits in them: callers pass 8-bit values with width 2, 16-bit with 4.
+ */
+static void sb_hex(struct sb *s, unsigned v, unsigned width, bool upper)
+{
+	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+	char b[8];
+
+	for (unsigned i = width; i > 0; i--, v >>= 4)
+		b[i - 1] = digits[v & 0xf];
+	sb_putn(s, b, width);
+}
+
+/* For what has no short path: floats ("%g") and dates. */
 static void sb_printf(struct sb *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -178,6 +271,15 @@ static void sb_printf(struct sb *s, const char *fmt, ...)
 		return;
 	}
 	s->len += (size_t)n;
+}
+
+/* Copies src into dst[cap], cut to cap - 1 bytes (as snprintf "%s"). */
+static void str_set(char *dst, size_t cap, const char *src)
+{
+	struct sb s;
+
+	sb_init(&s, dst, cap);
+	sb_puts(&s, src);
 }
 
 /* Lower-case copy of a static name, '_' kept ("COLD_RESTART" -> "cold_restart"). */
@@ -219,32 +321,43 @@ static void sb_time_ms(struct sb *s, uint64_t ms)
  * --------------------------------------------------------------------- */
 
 /*
+ * Whether the device is the flow's server (dst).  'dev_receives' says
+ * whether it is the receiver of the packet that gave h.dir (a request) or
+ * its sender (a response).
+ */
+static bool dev_is_dst(const struct ev_hdr *h, bool dev_receives)
+{
+	/* the receiver of a DIR_TO_SERVER packet is the flow's server */
+	return (h->dir == DIR_TO_SERVER) == dev_receives;
+}
+
+/*
  * Fills the header and the device/client addresses of d from a source
- * event.  'dev_receives' says whether the device is the receiver of the
- * packet that gave h.dir (a request) or its sender (a response).
+ * event (see dev_is_dst() for 'dev_receives').  h.event_id stays the
+ * source's until emit(): reads counted into a summary never need their own.
  */
 static void rec_init(struct ev_device *d, const struct ev_hdr *h,
-    bool dev_receives, uint8_t proto, uint64_t seed)
+    bool dev_receives, uint8_t proto)
 {
 	const struct flow_key *k = &h->key;
-	/* the receiver of a DIR_TO_SERVER packet is the flow's server (dst) */
-	bool dev_is_dst = (h->dir == DIR_TO_SERVER) == dev_receives;
+	bool dst = dev_is_dst(h, dev_receives);
 
 	memset(d, 0, sizeof(*d));
 	d->h = *h;
 	d->h.type = EV_DEVICE;
-	d->h.event_id = flow_hash64(&h->event_id, sizeof(h->event_id), seed);
 	d->proto = proto;
 	d->kind = DEVICE_KIND_COMMAND;
 	d->family = k->family;
-	memcpy(d->ip, dev_is_dst ? k->dst : k->src, 16);
-	memcpy(d->by, dev_is_dst ? k->src : k->dst, 16);
-	d->port = dev_is_dst ? k->dport : k->sport;
+	memcpy(d->ip, dst ? k->dst : k->src, 16);
+	memcpy(d->by, dst ? k->src : k->dst, 16);
+	d->port = dst ? k->dport : k->sport;
 	d->has_by = true;
 }
 
-static void emit(struct ev_device *d)
+/* Gives d its id, derived from its source event's, and writes it. */
+static void emit(struct ev_device *d, uint64_t src_event_id, uint64_t seed)
 {
+	d->h.event_id = flow_hash64(&src_event_id, sizeof(src_event_id), seed);
 	out_emit(&d->h);
 }
 
@@ -258,31 +371,39 @@ static void emit(struct ev_device *d)
  * what else that thread saw: the same capture gives the same records with
  * any number of workers.
  */
-static bool sum_same(const struct ev_device *a, const struct ev_device *b)
+static bool sum_same(const struct devlog_sum_key *k,
+    const struct ev_device *b, uint64_t minute)
 {
-	return a->h.flow_id == b->h.flow_id &&
-	    a->h.ts_us / DEVLOG_MINUTE_US == b->h.ts_us / DEVLOG_MINUTE_US &&
+	const struct ev_device *a = &tl.sum[k - tl.sumkey].ev;
+
+	/* the key first: a probe has it in cache already */
+	return k->flow_id == b->h.flow_id && k->minute == minute &&
+	    k->unit == b->unit && k->func == b->func &&
 	    a->proto == b->proto && a->family == b->family &&
-	    a->port == b->port && a->unit == b->unit && a->func == b->func &&
+	    a->port == b->port &&
 	    memcmp(a->ip, b->ip, 16) == 0 && memcmp(a->by, b->by, 16) == 0;
 }
 
-static void sum_emit(struct devlog_sum *s)
+static void sum_emit(struct devlog_sum_key *k)
 {
+	struct devlog_sum *s = &tl.sum[k - tl.sumkey];
 	struct ev_device *d = &s->ev;
 	struct sb r;
 
 	sb_init(&r, d->result, sizeof(d->result));
-	if (d->failed == 0)
-		sb_printf(&r, "ok");
-	else
-		sb_printf(&r, "%u of %u failed, last: %s", d->failed, d->count,
-		    s->lastfail);
-	d->h.event_id = flow_hash64(&s->src_event_id, sizeof(s->src_event_id),
-	    DEVLOG_SEED_SUM);
-	d->h.ts_us = d->first_us;
-	s->used = false;
-	emit(d);
+	if (d->failed == 0) {
+		sb_puts(&r, "ok");
+	} else {
+		sb_putu(&r, d->failed);
+		sb_puts(&r, " of ");
+		sb_putu(&r, d->count);
+		sb_puts(&r, " failed, last: ");
+		sb_puts(&r, s->lastfail);
+	}
+	d->first_us = k->first_us;
+	d->h.ts_us = k->first_us;
+	k->used = false;
+	emit(d, s->src_event_id, DEVLOG_SEED_SUM);
 }
 
 static bool result_ok(const char *r)
@@ -294,54 +415,65 @@ static bool result_ok(const char *r)
 static void sum_add(const struct ev_device *d, uint64_t src_event_id)
 {
 	uint64_t minute = d->h.ts_us / DEVLOG_MINUTE_US;
-	struct devlog_sum *s = NULL, *oldest = NULL, *free_slot = NULL;
+	struct devlog_sum_key *k = NULL, *oldest = NULL, *free_slot = NULL;
+	struct devlog_sum *s;
 	bool ok = result_ok(d->result);
 	uint64_t kv[3] = { d->h.flow_id, minute, (uint64_t)d->unit << 8 | d->func };
 	unsigned h = (unsigned)flow_hash64(kv, sizeof(kv), 0x73756d);
 
 	for (unsigned j = 0; j < DEVLOG_SUM_PROBE; j++) {
-		struct devlog_sum *c = &tl.sum[(h + j) & (DEVLOG_SUM_SLOTS - 1)];
+		struct devlog_sum_key *c =
+		    &tl.sumkey[(h + j) & (DEVLOG_SUM_SLOTS - 1)];
 
-		if (c->used && sum_same(&c->ev, d)) {
-			s = c;
+		if (c->used && sum_same(c, d, minute)) {
+			k = c;
 			break;
 		}
 		if (!c->used && !free_slot)
 			free_slot = c;
-		if (c->used && (!oldest || c->ev.first_us < oldest->ev.first_us))
+		if (c->used && (!oldest || c->first_us < oldest->first_us))
 			oldest = c;
 	}
-	if (s == NULL) {
-		s = free_slot;
-		if (s == NULL) {
+	if (k == NULL) {
+		k = free_slot;
+		if (k == NULL) {
 			sum_emit(oldest);	/* neighbourhood full: write it early */
-			s = oldest;
+			k = oldest;
 		}
-		s->used = true;
-		s->minute = minute;
+		k->used = true;
+		k->func = d->func;
+		k->unit = d->unit;
+		k->flow_id = d->h.flow_id;
+		k->minute = minute;
+		k->first_us = d->h.ts_us;
+		s = &tl.sum[k - tl.sumkey];
 		s->src_event_id = src_event_id;
 		s->lastfail[0] = '\0';
 		s->ev = *d;
 		s->ev.kind = DEVICE_KIND_SUMMARY;
 		s->ev.count = 0;
 		s->ev.failed = 0;
-		s->ev.first_us = s->ev.last_us = d->h.ts_us;
-	} else if (!strstr(s->ev.detail, d->detail)) {
-		/* another range polled: list it once */
-		struct sb t = { s->ev.detail, sizeof(s->ev.detail),
-			strlen(s->ev.detail), false };
+		s->ev.last_us = d->h.ts_us;
+	} else {
+		s = &tl.sum[k - tl.sumkey];
+		if (!strstr(s->ev.detail, d->detail)) {
+			/* another range polled: list it once */
+			struct sb t = { s->ev.detail, sizeof(s->ev.detail),
+				strlen(s->ev.detail), false };
 
-		sb_printf(&t, "; %s", d->detail);
-		if (t.trunc)
-			s->ev.detail_truncated = true;
+			sb_puts(&t, "; ");
+			sb_puts(&t, d->detail);
+			if (t.trunc)
+				s->ev.detail_truncated = true;
+		}
 	}
 	s->ev.count++;
 	if (!ok) {
 		s->ev.failed++;
-		snprintf(s->lastfail, sizeof(s->lastfail), "%s", d->result);
+		str_set(s->lastfail, sizeof(s->lastfail), d->result);
 	}
-	if (d->h.ts_us < s->ev.first_us)
-		s->ev.first_us = d->h.ts_us;
+	if (d->h.ts_us < k->first_us)
+		k->first_us = d->h.ts_us;
 	if (d->h.ts_us > s->ev.last_us)
 		s->ev.last_us = d->h.ts_us;
 }
@@ -355,20 +487,20 @@ static void sum_roll(uint64_t ts_us)
 		return;
 	tl.cur_minute = minute;
 	for (unsigned i = 0; i < DEVLOG_SUM_SLOTS; i++)
-		if (tl.sum[i].used && tl.sum[i].minute < minute)
-			sum_emit(&tl.sum[i]);
+		if (tl.sumkey[i].used && tl.sumkey[i].minute < minute)
+			sum_emit(&tl.sumkey[i]);
 }
 
 void device_log_flush(void)
 {
 	for (;;) {
-		struct devlog_sum *first = NULL;
+		struct devlog_sum_key *first = NULL;
 
 		/* oldest first, so the output reads in time order */
 		for (unsigned i = 0; i < DEVLOG_SUM_SLOTS; i++)
-			if (tl.sum[i].used && (!first ||
-			    tl.sum[i].ev.first_us < first->ev.first_us))
-				first = &tl.sum[i];
+			if (tl.sumkey[i].used && (!first ||
+			    tl.sumkey[i].first_us < first->first_us))
+				first = &tl.sumkey[i];
 		if (!first)
 			break;
 		sum_emit(first);
@@ -431,11 +563,13 @@ static void put_range(struct sb *s, const char *table, uint16_t addr,
 {
 	unsigned last = (unsigned)addr + qty - 1u;
 
-	if (!has_qty || qty <= 1)
-		sb_printf(s, "%s %u", table, addr);
-	else
-		sb_printf(s, "%s %u..%u", table, addr,
-		    last > 0xFFFF ? 0xFFFFu : last);
+	sb_puts(s, table);
+	sb_putc(s, ' ');
+	sb_putu(s, addr);
+	if (has_qty && qty > 1) {
+		sb_puts(s, "..");
+		sb_putu(s, last > 0xFFFF ? 0xFFFFu : last);
+	}
 }
 
 /* " := [10, 20, 30]" from a value block (registers or bits). */
@@ -448,20 +582,24 @@ static void put_vals(struct sb *s, const struct ev_modbus_values *v,
 		n = EV_MODBUS_MAX_REGS;
 	if (v->kind == MODBUS_VAL_BITS && n > EV_MODBUS_MAX_BITS)
 		n = EV_MODBUS_MAX_BITS;
-	sb_printf(s, " := [");
+	sb_puts(s, " := [");
+	/* other kinds list nothing, but still say "..." past the limit */
 	for (unsigned i = 0; i < n; i++) {
 		if (i == DEVLOG_MAX_LIST) {
-			sb_printf(s, ", ...");
+			sb_puts(s, ", ...");
 			*trunc = true;
 			break;
 		}
+		if (v->kind != MODBUS_VAL_REGS && v->kind != MODBUS_VAL_BITS)
+			continue;
+		if (i)
+			sb_puts(s, ", ");
 		if (v->kind == MODBUS_VAL_REGS)
-			sb_printf(s, "%s%u", i ? ", " : "", v->regs[i]);
-		else if (v->kind == MODBUS_VAL_BITS)
-			sb_printf(s, "%s%u", i ? ", " : "",
-			    ev_modbus_bit(v, i) ? 1u : 0u);
+			sb_putu(s, v->regs[i]);
+		else
+			sb_putc(s, ev_modbus_bit(v, i) ? '1' : '0');
 	}
-	sb_printf(s, "]");
+	sb_putc(s, ']');
 	if (v->truncated)
 		*trunc = true;
 }
@@ -482,27 +620,31 @@ static void modbus_detail(const struct ev_modbus *e, struct ev_device *d)
 			put_range(&s, table, e->address, e->has_quantity,
 			    e->quantity);
 		else
-			sb_printf(&s, "%s", table);
+			sb_puts(&s, table);
 		break;
 	case 0x05: case 0x06:
-		if (e->has_address)
-			sb_printf(&s, "%s %u", table, e->address);
-		else
-			sb_printf(&s, "%s", table);
+		sb_puts(&s, table);
+		if (e->has_address) {
+			sb_putc(&s, ' ');
+			sb_putu(&s, e->address);
+		}
 		{
 			const struct ev_modbus_values *v = e->req.count ?
 			    &e->req : &e->resp;
 
 			if (!v->count)
 				break;
-			if (fc == 0x06)
-				sb_printf(&s, " := %u", v->regs[0]);
-			else if (v->regs[0] == 0xFF00)
-				sb_printf(&s, " := ON");
-			else if (v->regs[0] == 0x0000)
-				sb_printf(&s, " := OFF");
-			else
-				sb_printf(&s, " := 0x%04x", v->regs[0]);
+			sb_puts(&s, " := ");
+			if (fc == 0x06) {
+				sb_putu(&s, v->regs[0]);
+			} else if (v->regs[0] == 0xFF00) {
+				sb_puts(&s, "ON");
+			} else if (v->regs[0] == 0x0000) {
+				sb_puts(&s, "OFF");
+			} else {
+				sb_puts(&s, "0x");
+				sb_hex(&s, v->regs[0], 4, false);
+			}
 		}
 		break;
 	case 0x0F: case 0x10:
@@ -510,7 +652,7 @@ static void modbus_detail(const struct ev_modbus *e, struct ev_device *d)
 			put_range(&s, table, e->address, e->has_quantity,
 			    e->quantity);
 		else
-			sb_printf(&s, "%s", table);
+			sb_puts(&s, table);
 		if (e->req.kind != MODBUS_VAL_NONE)
 			put_vals(&s, &e->req, &trunc);
 		break;
@@ -518,18 +660,25 @@ static void modbus_detail(const struct ev_modbus *e, struct ev_device *d)
 		if (e->has_subfunction) {
 			const char *sub = modbus_diag_name(e->subfunction);
 
-			if (sub)
-				sb_printf(&s, "%s (sub %u)", sub, e->subfunction);
-			else
-				sb_printf(&s, "sub-function %u", e->subfunction);
+			if (sub) {
+				sb_puts(&s, sub);
+				sb_puts(&s, " (sub ");
+				sb_putu(&s, e->subfunction);
+				sb_putc(&s, ')');
+			} else {
+				sb_puts(&s, "sub-function ");
+				sb_putu(&s, e->subfunction);
+			}
 		} else {
-			sb_printf(&s, "diagnostics");
+			sb_puts(&s, "diagnostics");
 		}
 		if (e->req.kind == MODBUS_VAL_REGS && e->req.count) {
-			sb_printf(&s, " data");
+			sb_puts(&s, " data");
 			for (unsigned i = 0; i < e->req.count &&
-			    i < DEVLOG_MAX_LIST; i++)
-				sb_printf(&s, " %04x", e->req.regs[i]);
+			    i < DEVLOG_MAX_LIST; i++) {
+				sb_putc(&s, ' ');
+				sb_hex(&s, e->req.regs[i], 4, false);
+			}
 		}
 		break;
 	case 0x14: case 0x15:
@@ -537,30 +686,42 @@ static void modbus_detail(const struct ev_modbus *e, struct ev_device *d)
 		    i < EV_MODBUS_MAX_FILE_RECS; i++) {
 			const struct ev_modbus_file_rec *f = &e->file_recs[i];
 
-			sb_printf(&s, "%sfile %u record %u", i ? "; " : "",
-			    f->file, f->record);
+			if (i)
+				sb_puts(&s, "; ");
+			sb_puts(&s, "file ");
+			sb_putu(&s, f->file);
+			sb_puts(&s, " record ");
+			sb_putu(&s, f->record);
 			if (fc == 0x14 || !f->ndata) {
-				sb_printf(&s, " length %u", f->length);
+				sb_puts(&s, " length ");
+				sb_putu(&s, f->length);
 				continue;
 			}
-			sb_printf(&s, " := [");
+			sb_puts(&s, " := [");
 			for (unsigned k = 0; k < f->ndata &&
-			    k < EV_MODBUS_FILE_REC_REGS; k++)
-				sb_printf(&s, "%s%u", k ? ", " : "", f->data[k]);
-			sb_printf(&s, "]");
+			    k < EV_MODBUS_FILE_REC_REGS; k++) {
+				if (k)
+					sb_puts(&s, ", ");
+				sb_putu(&s, f->data[k]);
+			}
+			sb_putc(&s, ']');
 			if (f->truncated)
 				trunc = true;
 		}
 		if (!e->nfile_recs)
-			sb_printf(&s, "no file records");
+			sb_puts(&s, "no file records");
 		if (e->file_recs_truncated)
 			trunc = true;
 		break;
 	case 0x16:
-		sb_printf(&s, "holding %u", e->address);
-		if (e->has_masks)
-			sb_printf(&s, " := (x & 0x%04x) | 0x%04x", e->and_mask,
-			    e->or_mask);
+		sb_puts(&s, "holding ");
+		sb_putu(&s, e->address);
+		if (e->has_masks) {
+			sb_puts(&s, " := (x & 0x");
+			sb_hex(&s, e->and_mask, 4, false);
+			sb_puts(&s, ") | 0x");
+			sb_hex(&s, e->or_mask, 4, false);
+		}
 		break;
 	case 0x17:
 		if (e->has_write) {
@@ -568,64 +729,81 @@ static void modbus_detail(const struct ev_modbus *e, struct ev_device *d)
 			    e->write_quantity);
 			if (e->req.kind != MODBUS_VAL_NONE)
 				put_vals(&s, &e->req, &trunc);
-			sb_printf(&s, "; read ");
-		} else {
-			sb_printf(&s, "read ");
+			sb_puts(&s, "; ");
 		}
+		sb_puts(&s, "read ");
 		put_range(&s, table, e->address, e->has_quantity, e->quantity);
 		break;
 	case 0x18:
-		sb_printf(&s, "fifo %u", e->address);
+		sb_puts(&s, "fifo ");
+		sb_putu(&s, e->address);
 		break;
 	case 0x2B:
 		if (e->has_devid) {
 			const struct ev_modbus_devid *dv = &e->devid;
 
-			sb_printf(&s, "read device id code %u object %u",
-			    dv->read_code, dv->object_id);
+			sb_puts(&s, "read device id code ");
+			sb_putu(&s, dv->read_code);
+			sb_puts(&s, " object ");
+			sb_putu(&s, dv->object_id);
 			for (unsigned i = 0; i < dv->nobjs &&
 			    i < EV_MODBUS_MAX_DEVID_OBJS; i++) {
 				const char *on = modbus_devid_obj_name(dv->objs[i].id);
 
-				if (on)
-					sb_printf(&s, "%s %s \"%s\"", i ? "," : ":",
-					    on, dv->objs[i].value);
-				else
-					sb_printf(&s, "%s object %u \"%s\"",
-					    i ? "," : ":", dv->objs[i].id,
-					    dv->objs[i].value);
+				sb_puts(&s, i ? ", " : ": ");
+				if (on) {
+					sb_puts(&s, on);
+				} else {
+					sb_puts(&s, "object ");
+					sb_putu(&s, dv->objs[i].id);
+				}
+				sb_puts(&s, " \"");
+				sb_puts(&s, dv->objs[i].value);
+				sb_putc(&s, '"');
 			}
 		} else if (e->has_mei) {
-			sb_printf(&s, "mei type %u", e->mei_type);
+			sb_puts(&s, "mei type ");
+			sb_putu(&s, e->mei_type);
 		} else {
-			sb_printf(&s, "encapsulated interface");
+			sb_puts(&s, "encapsulated interface");
 		}
 		break;
 	case 0x5A:
 		if (e->has_umas && req_known) {
 			const char *un = modbus_umas_name(e->umas_fc);
 
-			if (un)
-				sb_printf(&s, "UMAS %s (0x%02x)", un, e->umas_fc);
-			else
-				sb_printf(&s, "UMAS function 0x%02x", e->umas_fc);
+			if (un) {
+				sb_puts(&s, "UMAS ");
+				sb_puts(&s, un);
+				sb_puts(&s, " (0x");
+				sb_hex(&s, e->umas_fc, 2, false);
+				sb_putc(&s, ')');
+			} else {
+				sb_puts(&s, "UMAS function 0x");
+				sb_hex(&s, e->umas_fc, 2, false);
+			}
 		} else {
-			sb_printf(&s, "UMAS");
+			sb_puts(&s, "UMAS");
 		}
 		break;
 	default:
-		if (fname)
-			sb_printf(&s, "%s", fname);
-		else
-			sb_printf(&s, "function %u", fc);
-		if (e->req.kind == MODBUS_VAL_BYTES && e->req.count)
-			sb_printf(&s, ", %u data bytes", e->req.count);
+		if (fname) {
+			sb_puts(&s, fname);
+		} else {
+			sb_puts(&s, "function ");
+			sb_putu(&s, fc);
+		}
+		if (e->req.kind == MODBUS_VAL_BYTES && e->req.count) {
+			sb_puts(&s, ", ");
+			sb_putu(&s, e->req.count);
+			sb_puts(&s, " data bytes");
+		}
 		break;
 	}
 	if (!e->has_request)
-		sb_printf(&s, " (request not seen)");
+		sb_puts(&s, " (request not seen)");
 	else if (e->request_lost)
-		sb_printf(&s, " (request data not kept)");
+		sb_puts(&s, " (request data not kept)");
 	d->detail_truncated = trunc || s.trunc;
 }
 
@@ -634,6 +812,7 @@ static void modbus_action(const struct ev_modbus *e, struct ev_device *d)
 	uint8_t fc = e->fc & 0x7F;
 	const char *a = modbus_actions[fc];
 	const char *name;
+	struct sb s;
 
 	if (fc == 0x2B && e->has_mei && e->mei_type == 0x0E) {
 		a = "read_device_id";
@@ -642,40 +821,49 @@ static void modbus_action(const struct ev_modbus *e, struct ev_device *d)
 		char b[EV_DEVICE_ACTION - 5];
 
 		lower_copy(b, sizeof(b), name, '_');
-		snprintf(d->action, sizeof(d->action), "umas_%s", b);
+		sb_init(&s, d->action, sizeof(d->action));
+		sb_puts(&s, "umas_");
+		sb_puts(&s, b);
 		return;
 	} else if (fc == 0x5A) {
 		a = "umas";
 	}
 	if (a) {
-		snprintf(d->action, sizeof(d->action), "%s", a);
+		str_set(d->action, sizeof(d->action), a);
 	} else if ((name = modbus_func_name(fc))) {
 		lower_copy(d->action, sizeof(d->action), name, '_');
 	} else {
-		snprintf(d->action, sizeof(d->action), "function_%u", fc);
+		sb_init(&s, d->action, sizeof(d->action));
+		sb_puts(&s, "function_");
+		sb_putu(&s, fc);
 	}
 }
 
 static void modbus_result(const struct ev_modbus *e, struct ev_device *d)
 {
 	const char *xn;
+	struct sb s;
 
+	sb_init(&s, d->result, sizeof(d->result));
 	if (e->exception) {
+		sb_puts(&s, "exception ");
+		sb_hex(&s, e->exception_code, 2, true);
 		xn = modbus_exception_name(e->exception_code);
-		if (xn)
-			snprintf(d->result, sizeof(d->result), "exception %02X %s",
-			    e->exception_code, xn);
-		else
-			snprintf(d->result, sizeof(d->result),
-			    "exception %02X unknown-%u", e->exception_code,
-			    e->exception_code);
+		if (xn) {
+			sb_putc(&s, ' ');
+			sb_puts(&s, xn);
+		} else {
+			sb_puts(&s, " unknown-");
+			sb_putu(&s, e->exception_code);
+		}
 	} else if (!e->has_response) {
-		snprintf(d->result, sizeof(d->result), "no response");
+		sb_puts(&s, "no response");
 	} else if (e->has_umas_status && e->umas_status == 0xFD) {
-		snprintf(d->result, sizeof(d->result), "umas error (0x%02x)",
-		    e->umas_status);
+		sb_puts(&s, "umas error (0x");
+		sb_hex(&s, e->umas_status, 2, false);
+		sb_putc(&s, ')');
 	} else {
-		snprintf(d->result, sizeof(d->result), "ok");
+		sb_puts(&s, "ok");
 	}
 }
 
@@ -688,8 +876,7 @@ static void observe_modbus(const struct ev_modbus *e)
 
 	if (!e->has_request && !e->has_response)
 		return;
-	rec_init(&d, &e->h, dev_receives, DEVICE_PROTO_MODBUS,
-	    DEVLOG_SEED_CMD);
+	rec_init(&d, &e->h, dev_receives, DEVICE_PROTO_MODBUS);
 	d.has_unit = true;
 	d.unit = e->unit;
 	d.func = fc;
@@ -699,7 +886,7 @@ static void observe_modbus(const struct ev_modbus *e)
 	if (modbus_is_poll(fc))
 		sum_add(&d, e->h.event_id);
 	else
-		emit(&d);
+		emit(&d, e->h.event_id, DEVLOG_SEED_CMD);
 }
 
 /* ------------------------------------------------------------------------
@@ -735,16 +922,16 @@ static void dnp3_point_text(struct sb *s, const struct ev_dnp3 *e,
 
 	switch (p->kind) {
 	case DNP3_VAL_BOOL:
-		sb_printf(s, "%u", p->ival ? 1u : 0u);
+		sb_putc(s, p->ival ? '1' : '0');
 		break;
 	case DNP3_VAL_DBIT:
-		sb_printf(s, "%s", dbit[p->ival & 3]);
+		sb_puts(s, dbit[p->ival & 3]);
 		break;
 	case DNP3_VAL_INT:
-		sb_printf(s, "%lld", (long long)p->ival);
+		sb_puti(s, p->ival);
 		break;
 	case DNP3_VAL_UINT:
-		sb_printf(s, "%llu", (unsigned long long)p->ival);
+		sb_putu(s, (uint64_t)p->ival);
 		break;
 	case DNP3_VAL_FLOAT:
 		sb_printf(s, "%g", p->fval);
@@ -754,19 +941,18 @@ static void dnp3_point_text(struct sb *s, const struct ev_dnp3 *e,
 		break;
 	case DNP3_VAL_STR:
 		if ((size_t)p->str_off + p->str_len < DNP3_EV_STRPOOL) {
-			sb_printf(s, "\"");
+			sb_putc(s, '"');
 			for (unsigned i = 0; i < p->str_len; i++) {
 				unsigned char c =
 				    (unsigned char)e->strpool[p->str_off + i];
 
-				sb_printf(s, "%c", c >= 0x20 && c < 0x7F ?
-				    (char)c : '.');
+				sb_putc(s, c >= 0x20 && c < 0x7F ? (char)c : '.');
 			}
-			sb_printf(s, "\"");
+			sb_putc(s, '"');
 		}
 		break;
 	default:
-		sb_printf(s, "?");
+		sb_putc(s, '?');
 		break;
 	}
 }
@@ -776,7 +962,8 @@ static void dnp3_object_text(struct sb *s, const struct ev_dnp3 *e,
     const struct dnp3_object *o, bool *trunc)
 {
 	if (o->group == 60 && o->variation >= 1 && o->variation <= 4) {
-		sb_printf(s, "class %u", o->variation - 1u);
+		sb_puts(s, "class ");
+		sb_putu(s, o->variation - 1u);
 		return;
 	}
 	if (o->group == 80 && o->variation == 1 && o->point_count) {
@@ -787,48 +974,62 @@ static void dnp3_object_text(struct sb *s, const struct ev_dnp3 *e,
 			if (k >= e->npoints || k >= DNP3_EV_MAX_POINTS)
 				break;
 			n = dnp3_iin_name(g80_bit(e->points[k].index));
-			sb_printf(s, "%sIIN %s := %u", i ? ", " : "",
-			    n ? n : "?", e->points[k].ival ? 1u : 0u);
+			if (i)
+				sb_puts(s, ", ");
+			sb_puts(s, "IIN ");
+			sb_puts(s, n ? n : "?");
+			sb_puts(s, " := ");
+			sb_putc(s, e->points[k].ival ? '1' : '0');
 		}
 		return;
 	}
 	if (o->group == 50 && o->point_count == 1 &&
 	    o->point_first < e->npoints) {
-		sb_printf(s, "time := ");
+		sb_puts(s, "time := ");
 		sb_time_ms(s, e->points[o->point_first].time_ms);
 		return;
 	}
 	if (o->group == 70 && o->point_count == 1 &&
 	    o->point_first < e->npoints &&
 	    e->points[o->point_first].kind == DNP3_VAL_STR) {
-		sb_printf(s, "file ");
+		sb_puts(s, "file ");
 		dnp3_point_text(s, e, &e->points[o->point_first]);
 		return;
 	}
-	sb_printf(s, "g%uv%u", o->group, o->variation);
-	if (o->has_range)
-		sb_printf(s, " %u..%u", o->start, o->stop);
-	else if (o->count)
-		sb_printf(s, " count %u", o->count);
+	sb_putc(s, 'g');
+	sb_putu(s, o->group);
+	sb_putc(s, 'v');
+	sb_putu(s, o->variation);
+	if (o->has_range) {
+		sb_putc(s, ' ');
+		sb_putu(s, o->start);
+		sb_puts(s, "..");
+		sb_putu(s, o->stop);
+	} else if (o->count) {
+		sb_puts(s, " count ");
+		sb_putu(s, o->count);
+	}
 	if (o->point_count) {
-		sb_printf(s, " := [");
+		sb_puts(s, " := [");
 		for (unsigned i = 0; i < o->point_count; i++) {
 			unsigned k = (unsigned)o->point_first + i;
 
 			if (k >= e->npoints || k >= DNP3_EV_MAX_POINTS)
 				break;
 			if (i == DEVLOG_MAX_LIST) {
-				sb_printf(s, ", ...");
+				sb_puts(s, ", ...");
 				*trunc = true;
 				break;
 			}
 			if (i)
-				sb_printf(s, ", ");
-			if (!o->has_range)
-				sb_printf(s, "%u: ", e->points[k].index);
+				sb_puts(s, ", ");
+			if (!o->has_range) {
+				sb_putu(s, e->points[k].index);
+				sb_puts(s, ": ");
+			}
 			dnp3_point_text(s, e, &e->points[k]);
 		}
-		sb_printf(s, "]");
+		sb_putc(s, ']');
 	}
 }
 
@@ -836,11 +1037,13 @@ static void dnp3_object_text(struct sb *s, const struct ev_dnp3 *e,
 static void dnp3_control_text(struct sb *s, const struct dnp3_control *c)
 {
 	if (c->is_analog) {
+		sb_puts(s, "AO ");
+		sb_putu(s, c->index);
+		sb_puts(s, " := ");
 		if (c->is_float)
-			sb_printf(s, "AO %u := %g", c->index, c->fval);
+			sb_printf(s, "%g", c->fval);
 		else
-			sb_printf(s, "AO %u := %lld", c->index,
-			    (long long)c->ival);
+			sb_puti(s, c->ival);
 		return;
 	}
 	{
@@ -848,17 +1051,30 @@ static void dnp3_control_text(struct sb *s, const struct dnp3_control *c)
 		const char *tcc = dnp3_control_tcc_name(c->code);
 		uint8_t opc = c->code & 0x0f;
 
-		if (op)
-			sb_printf(s, "CROB %u %s", c->index, op);
-		else
-			sb_printf(s, "CROB %u op %u", c->index, opc);
-		if (tcc)
-			sb_printf(s, " %s", tcc);
+		sb_puts(s, "CROB ");
+		sb_putu(s, c->index);
+		if (op) {
+			sb_putc(s, ' ');
+			sb_puts(s, op);
+		} else {
+			sb_puts(s, " op ");
+			sb_putu(s, opc);
+		}
+		if (tcc) {
+			sb_putc(s, ' ');
+			sb_puts(s, tcc);
+		}
 		if (c->code & 0x20)
-			sb_printf(s, " CLEAR");
-		if (opc == 1 || opc == 2 || c->count > 1)
-			sb_printf(s, " count %u on %u ms off %u ms", c->count,
-			    c->on_ms, c->off_ms);
+			sb_puts(s, " CLEAR");
+		if (opc == 1 || opc == 2 || c->count > 1) {
+			sb_puts(s, " count ");
+			sb_putu(s, c->count);
+			sb_puts(s, " on ");
+			sb_putu(s, c->on_ms);
+			sb_puts(s, " ms off ");
+			sb_putu(s, c->off_ms);
+			sb_puts(s, " ms");
+		}
 	}
 }
 
@@ -880,7 +1096,7 @@ static void dnp3_detail(const struct ev_dnp3 *e, struct ev_device *d)
 		};
 		unsigned n = 0;
 
-		sb_printf(&s, "%s", verbs[m->func]);
+		sb_puts(&s, verbs[m->func]);
 		for (unsigned i = 0; i < nobj; i++) {
 			const struct dnp3_object *o = &m->objects[i];
 
@@ -889,32 +1105,38 @@ static void dnp3_detail(const struct ev_dnp3 *e, struct ev_device *d)
 
 				if (k >= e->ncontrols || k >= DNP3_EV_MAX_CONTROLS)
 					break;
-				sb_printf(&s, "%s", n++ ? ", " : " ");
+				sb_puts(&s, n++ ? ", " : " ");
 				dnp3_control_text(&s, &e->controls[k]);
 			}
 		}
 		if (n == 0)
 			for (unsigned i = 0; i < nobj; i++) {
-				sb_printf(&s, i ? ", " : " ");
+				sb_puts(&s, i ? ", " : " ");
 				dnp3_object_text(&s, e, &m->objects[i], &trunc);
 			}
 	} else if (nobj == 0) {
 		const char *fn = dnp3_func_name(m->func);
 
-		if (fn)
+		if (fn) {
 			lower_copy(d->detail, sizeof(d->detail), fn, ' ');
-		else
-			sb_printf(&s, "function %u", m->func);
-		s.len = strlen(d->detail);
+			s.len = strlen(d->detail);
+		} else {
+			sb_puts(&s, "function ");
+			sb_putu(&s, m->func);
+		}
 	} else {
 		for (unsigned i = 0; i < nobj; i++) {
-			sb_printf(&s, i ? ", " : "");
+			if (i)
+				sb_puts(&s, ", ");
 			dnp3_object_text(&s, e, &m->objects[i], &trunc);
 		}
 	}
-	if (m->truncated || m->unparsed || m->malformed)
-		sb_printf(&s, " (%s)", m->malformed ? "malformed" :
+	if (m->truncated || m->unparsed || m->malformed) {
+		sb_puts(&s, " (");
+		sb_puts(&s, m->malformed ? "malformed" :
 		    m->unparsed ? "not fully decoded" : "truncated");
+		sb_putc(&s, ')');
+	}
 	d->detail_truncated = trunc || s.trunc || m->truncated;
 }
 
@@ -925,15 +1147,17 @@ static void dnp3_result(const struct ev_dnp3 *e, struct ev_device *d)
 
 	sb_init(&s, d->result, sizeof(d->result));
 	if (!e->matched || !r->present) {
-		sb_printf(&s, dnp3_is_nr(e->req.func) ? "no response expected" :
+		sb_puts(&s, dnp3_is_nr(e->req.func) ? "no response expected" :
 		    "no response");
 		return;
 	}
 	if (r->has_iin && (r->iin & DEVLOG_IIN_REFUSED)) {
-		sb_printf(&s, "iin");
+		sb_puts(&s, "iin");
 		for (unsigned b = 0; b < 8; b++)
-			if ((DEVLOG_IIN_REFUSED & (1u << b)) && (r->iin & (1u << b)))
-				sb_printf(&s, " %s", dnp3_iin_name(b));
+			if ((DEVLOG_IIN_REFUSED & (1u << b)) && (r->iin & (1u << b))) {
+				sb_putc(&s, ' ');
+				sb_puts(&s, dnp3_iin_name(b));
+			}
 		return;
 	}
 	for (unsigned i = 0; i < r->nobjects && i < DNP3_EV_MAX_OBJECTS; i++) {
@@ -950,16 +1174,18 @@ static void dnp3_result(const struct ev_dnp3 *e, struct ev_device *d)
 			if (ct->status == 0)
 				continue;
 			sn = dnp3_control_status_name(ct->status);
+			sb_puts(&s, "status ");
 			if (sn)
-				sb_printf(&s, "status %s (%s %u)", sn,
-				    ct->is_analog ? "AO" : "CROB", ct->index);
+				sb_puts(&s, sn);
 			else
-				sb_printf(&s, "status %u (%s %u)", ct->status,
-				    ct->is_analog ? "AO" : "CROB", ct->index);
+				sb_putu(&s, ct->status);
+			sb_puts(&s, ct->is_analog ? " (AO " : " (CROB ");
+			sb_putu(&s, ct->index);
+			sb_putc(&s, ')');
 			return;
 		}
 	}
-	sb_printf(&s, "ok");
+	sb_puts(&s, "ok");
 	/* restarts answer with the time to wait (g52v1 s, g52v2 ms) */
 	if (e->req.func == DEVLOG_DNP3_COLD_RESTART ||
 	    e->req.func == DEVLOG_DNP3_WARM_RESTART) {
@@ -970,9 +1196,9 @@ static void dnp3_result(const struct ev_dnp3 *e, struct ev_device *d)
 			if (o->group != 52 || !o->point_count ||
 			    o->point_first >= e->npoints)
 				continue;
-			sb_printf(&s, ", restart in %llu %s",
-			    (unsigned long long)e->points[o->point_first].ival,
-			    o->variation == 1 ? "s" : "ms");
+			sb_puts(&s, ", restart in ");
+			sb_putu(&s, (uint64_t)e->points[o->point_first].ival);
+			sb_puts(&s, o->variation == 1 ? " s" : " ms");
 			break;
 		}
 	}
@@ -983,22 +1209,27 @@ static void dnp3_command(const struct ev_dnp3 *e)
 	struct ev_device d;
 	const char *fn = dnp3_func_name(e->req.func);
 
-	rec_init(&d, &e->h, true, DEVICE_PROTO_DNP3, DEVLOG_SEED_CMD);
+	rec_init(&d, &e->h, true, DEVICE_PROTO_DNP3);
 	d.has_unit = true;
 	d.unit = e->req.link_dst;
 	d.has_master = true;
 	d.master = e->req.link_src;
 	d.func = e->req.func;
-	if (fn)
+	if (fn) {
 		lower_copy(d.action, sizeof(d.action), fn, '_');
-	else
-		snprintf(d.action, sizeof(d.action), "function_%u", e->req.func);
+	} else {
+		struct sb s;
+
+		sb_init(&s, d.action, sizeof(d.action));
+		sb_puts(&s, "function_");
+		sb_putu(&s, e->req.func);
+	}
 	dnp3_detail(e, &d);
 	dnp3_result(e, &d);
 	if (e->req.func == DEVLOG_DNP3_READ)
 		sum_add(&d, e->h.event_id);
 	else
-		emit(&d);
+		emit(&d, e->h.event_id, DEVLOG_SEED_CMD);
 }
 
 /* Compares the response's IIN with the last one of its outstation. */
@@ -1012,14 +1243,14 @@ static void dnp3_iin(const struct ev_dnp3 *e)
 	struct sb s;
 	/* the device sent the response; h.dir is the request's if any */
 	bool dev_receives = e->req.present;
+	const struct flow_key *k = &e->h.key;
+	const uint8_t *ip = dev_is_dst(&e->h, dev_receives) ? k->dst : k->src;
 
-	rec_init(&d, &e->h, dev_receives, DEVICE_PROTO_DNP3,
-	    DEVLOG_SEED_STATE);
 	for (unsigned i = 0; i < DEVLOG_IIN_SLOTS; i++) {
 		struct devlog_iin *c = &tl.iin[i];
 
 		if (c->used && c->addr == r->link_src &&
-		    c->family == d.family && memcmp(c->ip, d.ip, 16) == 0) {
+		    c->family == k->family && memcmp(c->ip, ip, 16) == 0) {
 			slot = c;
 			break;
 		}
@@ -1031,8 +1262,8 @@ static void dnp3_iin(const struct ev_dnp3 *e)
 		slot = lru;
 		memset(slot, 0, sizeof(*slot));
 		slot->used = true;
-		slot->family = d.family;
-		memcpy(slot->ip, d.ip, 16);
+		slot->family = k->family;
+		memcpy(slot->ip, ip, 16);
 		slot->addr = r->link_src;
 	}
 	before = slot->iin;
@@ -1042,6 +1273,7 @@ static void dnp3_iin(const struct ev_dnp3 *e)
 	if (!changed)
 		return;
 
+	rec_init(&d, &e->h, dev_receives, DEVICE_PROTO_DNP3);
 	d.kind = DEVICE_KIND_STATE;
 	d.has_by = false;
 	d.has_unit = true;
@@ -1049,17 +1281,21 @@ static void dnp3_iin(const struct ev_dnp3 *e)
 	d.func = r->func;
 	if (r->ts_us)
 		d.h.ts_us = r->ts_us;
-	snprintf(d.action, sizeof(d.action), "iin_change");
+	str_set(d.action, sizeof(d.action), "iin_change");
 	sb_init(&s, d.detail, sizeof(d.detail));
 	for (int b = 15; b >= 0; b--) {
 		if (!(changed & (1u << b)))
 			continue;
-		sb_printf(&s, "%s%s %s", n++ ? ", " : "", dnp3_iin_name((unsigned)b),
-		    (r->iin & (1u << b)) ? "on" : "off");
+		if (n++)
+			sb_puts(&s, ", ");
+		sb_puts(&s, dnp3_iin_name((unsigned)b));
+		sb_puts(&s, (r->iin & (1u << b)) ? " on" : " off");
 	}
-	sb_printf(&s, " (iin 0x%04x)", r->iin);
+	sb_puts(&s, " (iin 0x");
+	sb_hex(&s, r->iin, 4, false);
+	sb_putc(&s, ')');
 	d.detail_truncated = s.trunc;
-	emit(&d);
+	emit(&d, e->h.event_id, DEVLOG_SEED_STATE);
 }
 
 static void observe_dnp3(const struct ev_dnp3 *e)
