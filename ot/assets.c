@@ -880,7 +880,12 @@ static void obs_flow(struct assets_out *o, const struct ev_flow *f)
 	if (h->key.proto == 6 && f->pkts[DIR_TO_CLIENT] == 0)
 		return;	/* a SYN nobody answered proves no device there */
 	srv = side(o, h, 1);
-	if (!srv)
+	/*
+	 * The interim record (struct ev_flow) only makes its two devices
+	 * known, with this flow's own MACs, so that the alerts it raises name
+	 * them as the final record would; ports served come from the final.
+	 */
+	if (!srv || f->interim)
 		return;
 	answered = h->key.proto == 6 ? f->payload_bytes[DIR_TO_CLIENT] > 0 :
 	    h->key.proto == 17 ? f->pkts[DIR_TO_CLIENT] > 0 : false;
@@ -956,9 +961,6 @@ void assets_observe(const struct ev_hdr *ev)
 		return;
 	switch (ev->type) {
 	case EV_FLOW:
-		if (((const struct ev_flow *)ev)->interim)
-			return;	/* the final record counts bytes and ports */
-		break;
 	case EV_MODBUS: case EV_DNP3:
 	case EV_HTTP: case EV_DNS: case EV_SMTP:
 		break;

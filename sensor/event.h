@@ -123,8 +123,9 @@ struct ev_flow {
 	/*
 	 * interim: the flow is established and classified and still open.
 	 * Sent once per flow to the ot/ detectors so a long session alerts
-	 * when it starts, not when it ends; never written, counted or seen
-	 * by the inventory.  started: this final record's flow had one.
+	 * when it starts, not when it ends; never written or counted.  The
+	 * inventory only learns its two devices from it (so alerts name
+	 * them), not its ports.  started: this final record's flow had one.
 	 */
 	bool interim, started;
 };

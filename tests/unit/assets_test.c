@@ -701,6 +701,13 @@ static void test_flow_start_wire(void)
 			    (uint64_t)at_start_zone, 1);
 			test_eq_u64("flow start: no flow record written yet",
 			    (uint64_t)nflow_events, 0);
+			/* the inventory learnt the devices from the interim
+			 * record: the alert names the server's vendor, as it
+			 * would at the end (whatever other workers saw) */
+			test_cond("flow start: the alert names the vendor",
+			    last_alert("ot.eng.remote_access_ssh") &&
+			    strstr(last_alert("ot.eng.remote_access_ssh")->message,
+			    "TELEMECANIQUE") != NULL);
 		}
 	}
 	n = t_tcp(f, mac_master, mac_rtu, c, sv, 50000, 22, cs, ss, 0x11,
