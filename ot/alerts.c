@@ -545,8 +545,7 @@ void alerts_observe(const struct ev_hdr *ev)
 			(void)flow_judged(ev->flow_id, true);
 			return;
 		}
-		if (ev->key.proto == 6 && (!fl->pkts[DIR_TO_CLIENT] ||
-		    strcmp(fl->state, "REJ") == 0)) {
+		if (ev_flow_tcp_try(fl)) {
 			/* a try, not a conversation (nDPI named it from the
 			 * port at best): ot/scan.c counts it */
 			(void)flow_judged(ev->flow_id, true);

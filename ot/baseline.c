@@ -968,8 +968,7 @@ static void observe_flow(struct bl_pends *ps, const struct ev_flow *fl)
 		device_note(ps, h, enf, h->key.family, h->key.dst, h->key.src);
 	/* TCP without an answer, or refused (REJ), is a try, not an edge
 	 * (ot/scan.c counts those); started: its interim record counted it */
-	if ((h->key.proto == 6 && (!answered || strcmp(fl->state, "REJ") == 0)) ||
-	    fl->started)
+	if (ev_flow_tcp_try(fl) || fl->started)
 		return;
 	(void)edge_note(ps, h, enf, app, -1, &edge_new);
 }

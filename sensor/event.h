@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../flows/flow_key.h"
 
@@ -129,6 +130,17 @@ struct ev_flow {
 	 */
 	bool interim, started;
 };
+
+/*
+ * A TCP try, not a conversation: the server never answered (S0) or
+ * refused it (REJ).  The zone policy and the baseline leave these to
+ * ot/scan.c.
+ */
+static inline bool ev_flow_tcp_try(const struct ev_flow *f)
+{
+	return f->h.key.proto == 6 && (f->pkts[DIR_TO_CLIENT] == 0 ||
+	    strcmp(f->state, "REJ") == 0);
+}
 
 struct ev_anomaly {
 	struct ev_hdr h;
